@@ -1,0 +1,18 @@
+// DeepseekAttention / LlamaAttention: project, rotate, cache, attend, project back.
+#pragma once
+
+#include <cstdint>
+
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+#include "rope/rope.h"
+
+namespace dsmoe {
+
+// x [batch * n_new, hidden] (token t = b * n_new + i sits at position cache.length() + i);
+// out [batch * n_new, hidden]. Writes this call's keys (after RoPE) and values into the cache.
+void attention_block(const AttentionWeights& w, const ModelConfig& config, const RopeCache& rope, int64_t layer,
+                     const float* x, int64_t batch, int64_t n_new, KvCache& cache, float* out);
+
+}  // namespace dsmoe

@@ -1,0 +1,16 @@
+#include "model/kv_cache.h"
+
+#include "core/errors.h"
+
+namespace dsmoe {
+
+KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity)
+    : batch_(batch), capacity_(capacity) {
+  if (batch <= 0) fail("KV cache: batch must be positive, found ", batch);
+  if (capacity <= 0) fail("KV cache: context capacity must be positive, found ", capacity);
+  layer_stride_ = batch * config.num_key_value_heads * capacity * config.head_dim;
+  keys_.assign(size_t(layer_stride_ * config.num_hidden_layers), 0.0f);
+  values_.assign(size_t(layer_stride_ * config.num_hidden_layers), 0.0f);
+}
+
+}  // namespace dsmoe

@@ -1,0 +1,102 @@
+#include "model/transformer.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/errors.h"
+#include "model/attention_block.h"
+#include "model/feed_forward.h"
+#include "ops/matmul.h"
+#include "ops/norm.h"
+
+namespace dsmoe {
+
+Transformer::Transformer(ModelConfig config, ModelWeights weights)
+    : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {
+  rope_.reserve(config_.max_position_embeddings);
+}
+
+const RopeCache& Transformer::rope_for(int64_t n_positions) const {
+  std::lock_guard<std::mutex> lock(rope_mutex_);
+  rope_.reserve(n_positions);
+  return rope_;
+}
+
+void Transformer::embed(const int32_t* tokens, int64_t n_tokens, float* x) const {
+  const int64_t hidden = config_.hidden_size;
+  const auto* table = static_cast<const unsigned char*>(weights_.embed_tokens.data);
+  const size_t row_bytes = size_t(hidden) * dtype_size(weights_.embed_tokens.dtype);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    convert_to_f32(weights_.embed_tokens.dtype, table + size_t(tokens[t]) * row_bytes, x + t * hidden, size_t(hidden));
+  }
+}
+
+void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, KvCache& cache,
+                          const ForwardOptions& options, ForwardResult& result) const {
+  const ModelConfig& c = config_;
+  if (batch != cache.batch()) fail("forward: ", batch, " rows but the KV cache holds ", cache.batch());
+  if (n_new <= 0) fail("forward: no tokens to process");
+  if (cache.length() + n_new > cache.capacity()) {
+    fail("forward: ", cache.length(), " cached + ", n_new, " new positions exceed the context of ", cache.capacity());
+  }
+  const int64_t n_tokens = batch * n_new;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= c.vocab_size) {
+      fail("forward: token id ", tokens[t], " at index ", t, " is outside the vocabulary [0, ", c.vocab_size, ")");
+    }
+  }
+  const RopeCache& rope = rope_for(cache.length() + n_new);
+  const int64_t hidden = c.hidden_size;
+
+  result = ForwardResult();
+  result.batch = batch;
+  result.n_new = n_new;
+  std::vector<float> x(size_t(n_tokens * hidden));  // the residual stream [batch, n_new, hidden]
+  std::vector<float> normed(x.size());
+  std::vector<float> branch(x.size());
+  auto record_hidden = [&](const std::vector<float>& h) {
+    if (options.hidden_states) result.hidden_states.insert(result.hidden_states.end(), h.begin(), h.end());
+  };
+
+  embed(tokens, n_tokens, x.data());
+  record_hidden(x);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const DecoderLayerWeights& layer = weights_.layers[size_t(i)];
+    // h = x + attn(input_layernorm(x))
+    rms_norm(x.data(), n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed.data());
+    attention_block(layer.self_attn, c, rope, i, normed.data(), batch, n_new, cache, branch.data());
+    for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
+    // out = h + mlp(post_attention_layernorm(h))
+    rms_norm(x.data(), n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed.data());
+    if (layer.moe) {
+      Routing routing;
+      moe_forward(*layer.moe, c, normed.data(), n_tokens, branch.data(), options.routing ? &routing : nullptr);
+      if (options.routing) {
+        result.moe_layers.push_back(i);
+        result.routed_experts.insert(result.routed_experts.end(), routing.experts.begin(), routing.experts.end());
+        result.routed_weights.insert(result.routed_weights.end(), routing.weights.begin(), routing.weights.end());
+      }
+    } else {
+      feed_forward(*layer.mlp, normed.data(), n_tokens, branch.data());
+    }
+    for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
+    if (i + 1 < c.num_hidden_layers) record_hidden(x);
+  }
+  rms_norm(x.data(), n_tokens, hidden, weights_.norm, c.rms_norm_eps, x.data());
+  record_hidden(x);  // HF's last hidden state is the normed one
+
+  if (options.all_logits) {
+    result.logits.resize(size_t(n_tokens * c.vocab_size));
+    matmul_wt(x.data(), n_tokens, weights_.lm_head, result.logits.data());
+  } else {
+    std::vector<float> last(size_t(batch * hidden));
+    for (int64_t b = 0; b < batch; ++b) {
+      std::copy_n(x.data() + ((b + 1) * n_new - 1) * hidden, hidden, last.data() + b * hidden);
+    }
+    result.logits.resize(size_t(batch * c.vocab_size));
+    matmul_wt(last.data(), batch, weights_.lm_head, result.logits.data());
+  }
+  cache.advance(n_new);
+}
+
+}  // namespace dsmoe

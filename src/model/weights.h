@@ -1,0 +1,55 @@
+// The model's tensors bound by their HF names. The struct tree mirrors HF's module tree
+// (model.layers.N.mlp.experts.E.up_proj), so the names below are the whole name map.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor_view.h"
+#include "io/tensor_store.h"
+#include "model/config.h"
+
+namespace dsmoe {
+
+struct AttentionWeights {
+  TensorView q_proj;  // [n_heads * head_dim, hidden]
+  TensorView k_proj;  // [n_kv_heads * head_dim, hidden]
+  TensorView v_proj;  // [n_kv_heads * head_dim, hidden]
+  TensorView o_proj;  // [hidden, n_heads * head_dim]
+};
+
+// One SwiGLU MLP: down(silu(gate(x)) * up(x)). Dense layers, each routed expert, the shared experts.
+struct FeedForwardWeights {
+  TensorView gate_proj;  // [width, hidden]
+  TensorView up_proj;    // [width, hidden]
+  TensorView down_proj;  // [hidden, width]
+  int64_t width() const { return gate_proj.shape[0]; }
+};
+
+struct MoeWeights {
+  TensorView router;                         // mlp.gate.weight [n_routed_experts, hidden]
+  std::vector<FeedForwardWeights> experts;   // mlp.experts.E, width moe_intermediate_size
+  std::optional<FeedForwardWeights> shared;  // mlp.shared_experts: one MLP n_shared * moe_intermediate wide
+};
+
+struct DecoderLayerWeights {
+  TensorView input_layernorm;           // [hidden]
+  TensorView post_attention_layernorm;  // [hidden]
+  AttentionWeights self_attn;
+  std::optional<FeedForwardWeights> mlp;  // dense layers
+  std::optional<MoeWeights> moe;          // MoE layers
+};
+
+struct ModelWeights {
+  TensorView embed_tokens;  // [vocab, hidden]
+  std::vector<DecoderLayerWeights> layers;
+  TensorView norm;     // [hidden]
+  TensorView lm_head;  // [vocab, hidden]; the embedding when tie_word_embeddings
+};
+
+// Binds every tensor the config implies, checking each shape. A missing, misshapen or unexpected
+// tensor is an Error naming the file, the tensor, the expected and the found shape.
+ModelWeights bind_weights(const ModelConfig& config, const TensorSource& source);
+
+}  // namespace dsmoe

@@ -1,0 +1,29 @@
+// Causal scaled-dot-product attention over a KV cache, with grouped-query heads.
+// One query row at a time: memory is O(context) per thread, never the [S, S] score matrix.
+#pragma once
+
+#include <cstdint>
+
+namespace dsmoe {
+
+struct AttentionShape {
+  int64_t batch = 1;
+  int64_t n_new = 1;     // query positions this call: past .. past + n_new - 1
+  int64_t past = 0;      // positions already in the cache before this call
+  int64_t n_heads = 1;
+  int64_t n_kv_heads = 1;  // n_heads % n_kv_heads == 0; query head h reads kv head h / (n_heads / n_kv_heads)
+  int64_t head_dim = 1;
+  int64_t capacity = 1;  // positions the cache rows are laid out for
+};
+
+// q   [batch, n_new, n_heads, head_dim]
+// k,v [batch, n_kv_heads, capacity, head_dim], holding positions [0, past + n_new)
+// out [batch, n_new, n_heads, head_dim]
+void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,
+                      float scale, float* out);
+
+// The scalar twin: materialises each head's full score matrix with a -inf mask, in double.
+void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache,
+                                const AttentionShape& shape, float scale, float* out);
+
+}  // namespace dsmoe

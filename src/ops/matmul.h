@@ -1,0 +1,21 @@
+// y = x · Wᵀ for a weight W stored [out_features, in_features] (the nn.Linear layout), in any
+// supported dtype; x and y are float32. Parallel over output features: each y[t][o] is one dot
+// product computed the same way on any thread, so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor_view.h"
+
+namespace dsmoe {
+
+// x [n_tokens, in], y [n_tokens, out]; W.shape == {out, in}.
+void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y);
+
+// The scalar twin: a plain triple loop accumulating in double. Tests compare the two.
+void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y);
+
+// Sum of a[i]*b[i] with eight independent accumulators (a fixed order the compiler vectorises).
+float dot_f32(const float* a, const float* b, int64_t n);
+
+}  // namespace dsmoe

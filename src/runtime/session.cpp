@@ -1,0 +1,28 @@
+#include "core/errors.h"
+#include "core/parallel.h"
+#include "dsmoe/dsmoe.h"
+#include "model/kv_cache.h"
+#include "model/transformer.h"
+
+namespace dsmoe {
+
+Session::Session(const Model& model, int64_t batch, int64_t context)
+    : model_(model), cache_(std::make_unique<KvCache>(model.config(), batch, context)) {}
+
+Session::~Session() = default;
+
+ForwardResult Session::forward(const std::vector<int32_t>& tokens, const ForwardOptions& options) {
+  const int64_t batch = cache_->batch();
+  if (tokens.empty() || int64_t(tokens.size()) % batch != 0) {
+    fail("forward: ", tokens.size(), " tokens do not split into ", batch, " equal rows");
+  }
+  ForwardResult result;
+  model_.transformer().forward(tokens.data(), batch, int64_t(tokens.size()) / batch, *cache_, options, result);
+  return result;
+}
+
+int64_t Session::position() const { return cache_->length(); }
+int64_t Session::context() const { return cache_->capacity(); }
+void Session::reset() { cache_->clear(); }
+
+}  // namespace dsmoe

@@ -1,0 +1,14 @@
+// The dsmoe subcommands, one file each. Each registers its options and returns its handler.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace dsmoe::cli {
+
+using Handler = std::function<int()>;
+
+Handler add_inspect_command(CLI::App& app);
+Handler add_logits_command(CLI::App& app);
+
+}  // namespace dsmoe::cli

@@ -1,0 +1,42 @@
+// dsmoe: a DeepSeek-MoE inference engine. `dsmoe --help` lists the subcommands.
+#include <iostream>
+#include <map>
+
+#include "commands.h"
+#include "core/errors.h"
+#include "core/parallel.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dsmoe: DeepSeek-MoE inference with RoPE, exact to the HuggingFace model"};
+  app.require_subcommand(1);
+  app.fallthrough();  // -t may follow the subcommand, as in llama.cpp
+  int threads = 0;
+  app.add_option("-t,--threads", threads, "worker threads (default: all cores)");
+
+  std::map<CLI::App*, dsmoe::cli::Handler> handlers;
+  auto add = [&](const char* name, const char* help, auto registrar) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    handlers[sub] = registrar(*sub);
+  };
+  add("inspect", "show the forward pass: shapes, parameters, memory", dsmoe::cli::add_inspect_command);
+  add("logits", "run the forward pass over token ids and write .npy files", dsmoe::cli::add_logits_command);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  dsmoe::set_num_threads(threads);
+  try {
+    for (auto& [sub, handler] : handlers) {
+      if (sub->parsed()) return handler();
+    }
+  } catch (const dsmoe::Error& e) {
+    std::cerr << "dsmoe: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dsmoe: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 1;
+}
