@@ -1,0 +1,104 @@
+// Properties of the C++ forward pass that need no oracle beyond itself: the thread count does not
+// change a single bit, and prefill + one-token decoding equals one full pass.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/errors.h"
+#include "core/parallel.h"
+#include "support/random_model.h"
+
+namespace dsmoe {
+namespace {
+
+using testing::RandomModel;
+
+ForwardResult full_pass(const Transformer& model, const std::vector<int32_t>& tokens, int64_t batch) {
+  const int64_t n = int64_t(tokens.size()) / batch;
+  KvCache cache(model.config(), batch, n);
+  ForwardResult result;
+  ForwardOptions options;
+  options.hidden_states = true;
+  options.routing = true;
+  model.forward(tokens.data(), batch, n, cache, options, result);
+  return result;
+}
+
+TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  RandomModel random(testing::tiny_deepseek_json(), seed);
+  const Transformer model = random.transformer();
+  const auto tokens = testing::random_tokens(2 * 21, model.config().vocab_size, seed + 1);
+  set_num_threads(1);
+  const ForwardResult one = full_pass(model, tokens, 2);
+  for (int threads : {2, 3, 7}) {
+    set_num_threads(threads);
+    const ForwardResult many = full_pass(model, tokens, 2);
+    ASSERT_EQ(one.logits.size(), many.logits.size());
+    EXPECT_EQ(0, std::memcmp(one.logits.data(), many.logits.data(), one.logits.size() * sizeof(float)))
+        << threads << " threads";
+    EXPECT_EQ(0, std::memcmp(one.hidden_states.data(), many.hidden_states.data(),
+                             one.hidden_states.size() * sizeof(float)));
+    EXPECT_EQ(one.routed_experts, many.routed_experts);
+  }
+  set_num_threads(0);
+}
+
+TEST(ForwardConsistency, PrefillThenDecodeEqualsFullPass) {
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  auto json = testing::tiny_deepseek_json();
+  json["num_key_value_heads"] = 2;  // grouped-query heads in the cache too
+  RandomModel random(json, seed);
+  const Transformer model = random.transformer();
+  const int64_t batch = 2, n = 20, vocab = model.config().vocab_size;  // n > max_position_embeddings
+  const auto tokens = testing::random_tokens(batch * n, vocab, seed + 1);
+  const ForwardResult full = full_pass(model, tokens, batch);
+  float max_abs = 0;
+  for (float v : full.logits) max_abs = std::max(max_abs, std::fabs(v));
+
+  for (int64_t prefill : {1, 4, 19}) {
+    KvCache cache(model.config(), batch, n);
+    std::vector<float> incremental(full.logits.size());
+    for (int64_t start = 0; start < n;) {
+      const int64_t step = start == 0 ? prefill : 1;
+      std::vector<int32_t> chunk;
+      for (int64_t b = 0; b < batch; ++b) {
+        chunk.insert(chunk.end(), tokens.begin() + b * n + start, tokens.begin() + b * n + start + step);
+      }
+      ForwardResult r;
+      model.forward(chunk.data(), batch, step, cache, ForwardOptions{}, r);
+      for (int64_t b = 0; b < batch; ++b) {
+        std::copy_n(r.logits.begin() + b * step * vocab, step * vocab, incremental.begin() + (b * n + start) * vocab);
+      }
+      start += step;
+    }
+    // Same kernels, different grouping of rows per call: agreement to float32 rounding.
+    float max_diff = 0;
+    for (size_t i = 0; i < incremental.size(); ++i) max_diff = std::max(max_diff, std::fabs(incremental[i] - full.logits[i]));
+    EXPECT_LE(max_diff / max_abs, 1e-5f) << "prefill " << prefill;
+  }
+}
+
+TEST(ForwardConsistency, RejectsTokensOutsideVocabularyAndOverlongInput) {
+  RandomModel random(testing::tiny_deepseek_json(), 7);
+  const Transformer model = random.transformer();
+  KvCache cache(model.config(), 1, 4);
+  ForwardResult r;
+  const std::vector<int32_t> bad = {1, int32_t(model.config().vocab_size)};
+  EXPECT_THROW(model.forward(bad.data(), 1, 2, cache, {}, r), Error);
+  const std::vector<int32_t> negative = {-1};
+  EXPECT_THROW(model.forward(negative.data(), 1, 1, cache, {}, r), Error);
+  const std::vector<int32_t> too_long = {1, 2, 3, 4, 5};
+  try {
+    model.forward(too_long.data(), 1, 5, cache, {}, r);
+    FAIL() << "no error for 5 tokens in a context of 4";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceed the context of 4"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(cache.length(), 0);
+}
+
+}  // namespace
+}  // namespace dsmoe
