@@ -1,0 +1,83 @@
+// Kernel throughput at the real deepseek-moe-16b shapes (random weights). Numbers, not tests:
+//   build/bench/dsmoe_bench_kernels --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/parallel.h"
+#include "ops/attention.h"
+#include "ops/matmul.h"
+
+namespace dsmoe {
+namespace {
+
+struct Weight {
+  std::vector<uint16_t> bf16;
+  std::vector<float> f32;
+  TensorView view;
+};
+
+Weight make_weight(int64_t out, int64_t in, DType dtype) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  Weight w;
+  w.view.dtype = dtype;
+  w.view.shape = {out, in};
+  const auto n = static_cast<size_t>(out * in);
+  if (dtype == DType::F32) {
+    w.f32.resize(n);
+    for (auto& v : w.f32) v = normal(rng);
+    w.view.data = w.f32.data();
+  } else {
+    w.bf16.resize(n);
+    for (auto& v : w.bf16) v = f32_to_bf16(normal(rng));
+    w.view.data = w.bf16.data();
+  }
+  return w;
+}
+
+// Args: tokens, out_features, in_features, dtype (0 F32, 1 BF16), threads.
+void BM_Matmul(benchmark::State& state) {
+  const int64_t tokens = state.range(0), out = state.range(1), in = state.range(2);
+  const Weight w = make_weight(out, in, state.range(3) ? DType::BF16 : DType::F32);
+  set_num_threads(int(state.range(4)));
+  std::vector<float> x(static_cast<size_t>(tokens * in), 0.5f), y(static_cast<size_t>(tokens * out));
+  for (auto _ : state) {
+    matmul_wt(x.data(), tokens, w.view, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(double(2 * tokens * out * in), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+  state.counters["weight GB/s"] = benchmark::Counter(double(w.view.bytes()), benchmark::Counter::kIsIterationInvariantRate,
+                                                     benchmark::Counter::kIs1000);
+}
+// An expert's up_proj (1408 x 2048) and the dense MLP (10944 x 2048): decode (1 token) and a prefill chunk.
+BENCHMARK(BM_Matmul)
+    ->ArgsProduct({{1, 32}, {1408}, {2048}, {0, 1}, {1, 2}})
+    ->Args({1, 10944, 2048, 1, 1})
+    ->Args({1, 10944, 2048, 1, 2})
+    ->Unit(benchmark::kMicrosecond);
+
+// Args: context length, threads. One decode step of one layer: 16 heads, head_dim 128.
+void BM_DecodeAttention(benchmark::State& state) {
+  AttentionShape s;
+  s.n_new = 1;
+  s.past = state.range(0) - 1;
+  s.n_heads = s.n_kv_heads = 16;
+  s.head_dim = 128;
+  s.capacity = state.range(0);
+  set_num_threads(int(state.range(1)));
+  std::vector<float> q(16 * 128, 0.1f), kv(static_cast<size_t>(16 * s.capacity * 128), 0.01f), out(q.size());
+  for (auto _ : state) {
+    causal_attention(q.data(), kv.data(), kv.data(), s, 0.088f, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_DecodeAttention)->ArgsProduct({{512, 4096}, {1, 2}})->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace dsmoe
+
+BENCHMARK_MAIN();
