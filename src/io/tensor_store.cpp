@@ -9,7 +9,7 @@
 namespace dsmoe {
 namespace fs = std::filesystem;
 
-SafetensorsStore::SafetensorsStore(const std::string& model_dir) {
+SafetensorsStore::SafetensorsStore(const std::string& model_dir) : directory_(model_dir) {
   const fs::path dir(model_dir);
   const fs::path index_path = dir / "model.safetensors.index.json";
   const fs::path single_path = dir / "model.safetensors";

@@ -19,6 +19,7 @@ class TensorSource {
   virtual const TensorView* find(const std::string& name) const = 0;
   virtual std::vector<std::string> names() const = 0;
   virtual std::string origin(const std::string& name) const = 0;  // the file, for error messages
+  virtual std::string location() const = 0;                         // the directory, for missing tensors
 };
 
 class SafetensorsStore : public TensorSource {
@@ -28,9 +29,11 @@ class SafetensorsStore : public TensorSource {
   const TensorView* find(const std::string& name) const override;
   std::vector<std::string> names() const override;
   std::string origin(const std::string& name) const override;
+  std::string location() const override { return directory_; }
   size_t file_count() const { return files_.size(); }
 
  private:
+  std::string directory_;
   void add_file(const std::string& path);
 
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
@@ -44,6 +47,7 @@ class MemoryStore : public TensorSource {
   const TensorView* find(const std::string& name) const override;
   std::vector<std::string> names() const override;
   std::string origin(const std::string&) const override { return "<memory>"; }
+  std::string location() const override { return "<memory>"; }
 
  private:
   std::map<std::string, TensorView> tensors_;

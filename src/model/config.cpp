@@ -72,6 +72,12 @@ class ConfigReader {
   int64_t integer(const std::string& key) {
     const auto& value = json_[key];
     if (!value.is_number_integer()) fail(source_, ": key '", key, "' must be an integer, found ", value.dump());
+    // No real dimension comes near 2^31; the bound keeps every product of two sizes inside int64.
+    constexpr int64_t kLimit = int64_t(1) << 31;
+    if ((value.is_number_unsigned() && value.get<uint64_t>() >= uint64_t(kLimit)) ||
+        (!value.is_number_unsigned() && (value.get<int64_t>() >= kLimit || value.get<int64_t>() <= -kLimit))) {
+      fail(source_, ": key '", key, "' = ", value.dump(), " is out of range (|value| < 2^31)");
+    }
     return value.get<int64_t>();
   }
 
@@ -92,13 +98,13 @@ RopeScaling parse_rope_scaling(ConfigReader& r) {
   const char* type_key = json.contains("type") ? "type" : "rope_type";
   if (!json.contains(type_key) || !json[type_key].is_string()) r.invalid("rope_scaling", "needs a string 'type'");
   const std::string type = json[type_key].get<std::string>();
-  if (!json.contains("factor") || !json["factor"].is_number()) r.invalid("rope_scaling", "needs a numeric 'factor'");
-  scaling.factor = json["factor"].get<double>();
   if (type == "linear") {
     scaling.type = RopeScalingType::kLinear;
   } else {
     r.invalid("rope_scaling", cat("type '", type, "' is not supported yet (supported: linear)"));
   }
+  if (!json.contains("factor") || !json["factor"].is_number()) r.invalid("rope_scaling", "needs a numeric 'factor'");
+  scaling.factor = json["factor"].get<double>();
   if (!(scaling.factor > 1.0)) r.invalid("rope_scaling", cat("factor must be > 1, found ", scaling.factor));
   return scaling;
 }

@@ -12,10 +12,9 @@
 namespace dsmoe {
 
 Transformer::Transformer(ModelConfig config, ModelWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {
-  rope_.reserve(config_.max_position_embeddings);
-}
+    : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {}
 
+// The table grows with the longest sequence seen, as HF rebuilds its cache for kv_seq_len.
 const RopeCache& Transformer::rope_for(int64_t n_positions) const {
   std::lock_guard<std::mutex> lock(rope_mutex_);
   rope_.reserve(n_positions);

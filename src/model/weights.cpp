@@ -13,7 +13,7 @@ class Binder {
 
   TensorView take(const std::string& name, std::vector<int64_t> expected) {
     const TensorView* view = source_.find(name);
-    if (view == nullptr) fail("missing tensor '", name, "' (expected shape ", shape_string(expected.data(), expected.size()), ")");
+    if (view == nullptr) fail(source_.location(), ": missing tensor '", name, "' (expected shape ", shape_string(expected.data(), expected.size()), ")");
     if (view->shape != expected) {
       fail(source_.origin(name), ": tensor '", name, "' has shape ", view->shape_text(), ", expected ",
            shape_string(expected.data(), expected.size()));
@@ -34,7 +34,7 @@ class Binder {
     std::vector<std::string> extra;
     for (const auto& name : source_.names()) {
       // Old Llama checkpoints store the RoPE buffer; it is recomputed from the config.
-      const bool rope_buffer = name.size() > 24 && name.ends_with(".rotary_emb.inv_freq");
+      const bool rope_buffer = name.starts_with("model.layers.") && name.ends_with(".self_attn.rotary_emb.inv_freq");
       if (!bound_.count(name) && !rope_buffer) extra.push_back(name);
     }
     if (!extra.empty()) {

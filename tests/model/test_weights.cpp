@@ -305,7 +305,7 @@ TEST(ModelLoad, MissingTensorInFileNamesTensor) {
   TinyCheckpoint checkpoint;
   checkpoint.remove("model.layers.0.self_attn.q_proj.weight");
   write_checkpoint(dir, checkpoint);
-  expect_error_containing([&] { load(dir); }, {"missing tensor", "'model.layers.0.self_attn.q_proj.weight'", "[8, 8]"});
+  expect_error_containing([&] { load(dir); }, {dir.str() + ": missing tensor", "'model.layers.0.self_attn.q_proj.weight'", "[8, 8]"});
 }
 
 TEST(ModelLoad, ExtraTensorInFileNamesFileAndTensor) {
