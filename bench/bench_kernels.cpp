@@ -48,10 +48,10 @@ void BM_Matmul(benchmark::State& state) {
     matmul_wt(x.data(), tokens, w.view, y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(double(2 * tokens * out * in), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
-  state.counters["weight GB/s"] = benchmark::Counter(double(w.view.bytes()), benchmark::Counter::kIsIterationInvariantRate,
-                                                     benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      double(2 * tokens * out * in), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["weight GB/s"] = benchmark::Counter(
+      double(w.view.bytes()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 // An expert's up_proj (1408 x 2048) and the dense MLP (10944 x 2048): decode (1 token) and a prefill chunk.
 BENCHMARK(BM_Matmul)

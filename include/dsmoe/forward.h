@@ -16,9 +16,9 @@ struct ForwardOptions {
 struct ForwardResult {
   int64_t batch = 0;
   int64_t n_new = 0;
-  std::vector<float> logits;         // [batch, n_new, vocab], or [batch, 1, vocab] without all_logits
-  std::vector<float> hidden_states;  // [n_layers + 1, batch, n_new, hidden]
-  std::vector<int64_t> moe_layers;   // indices of the MoE layers, in order
+  std::vector<float> logits;            // [batch, n_new, vocab], or [batch, 1, vocab] without all_logits
+  std::vector<float> hidden_states;     // [n_layers + 1, batch, n_new, hidden]
+  std::vector<int64_t> moe_layers;      // indices of the MoE layers, in order
   std::vector<int32_t> routed_experts;  // [moe_layers, batch, n_new, top_k], by decreasing weight
   std::vector<float> routed_weights;    // same shape: the gate weights applied to the experts' outputs
 };

@@ -6,27 +6,37 @@ namespace dsmoe {
 
 size_t dtype_size(DType type) {
   switch (type) {
-    case DType::F32: return 4;
-    case DType::F16: return 2;
-    case DType::BF16: return 2;
+    case DType::F32:
+      return 4;
+    case DType::F16:
+      return 2;
+    case DType::BF16:
+      return 2;
   }
   return 0;
 }
 
 std::string_view dtype_name(DType type) {
   switch (type) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
+    case DType::F32:
+      return "F32";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
   }
   return "?";
 }
 
 bool parse_dtype(std::string_view name, DType* out) {
-  if (name == "F32") *out = DType::F32;
-  else if (name == "F16") *out = DType::F16;
-  else if (name == "BF16") *out = DType::BF16;
-  else return false;
+  if (name == "F32")
+    *out = DType::F32;
+  else if (name == "F16")
+    *out = DType::F16;
+  else if (name == "BF16")
+    *out = DType::BF16;
+  else
+    return false;
   return true;
 }
 

@@ -11,7 +11,7 @@ namespace dsmoe {
 enum class DType { F32, F16, BF16 };
 
 size_t dtype_size(DType type);
-std::string_view dtype_name(DType type);        // "F32", "F16", "BF16" as safetensors spells them
+std::string_view dtype_name(DType type);              // "F32", "F16", "BF16" as safetensors spells them
 bool parse_dtype(std::string_view name, DType* out);  // false when the name is not a supported dtype
 
 inline float bf16_to_f32(uint16_t bits) {

@@ -17,8 +17,7 @@ void write_npy_bytes(const std::string& path, const char* descr, const void* dat
   }
   if (shape.size() > 1) shape_text.pop_back();
   shape_text += ")";
-  std::string header =
-      cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape_text, ", }");
+  std::string header = cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape_text, ", }");
   // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

@@ -19,7 +19,7 @@ class TensorSource {
   virtual const TensorView* find(const std::string& name) const = 0;
   virtual std::vector<std::string> names() const = 0;
   virtual std::string origin(const std::string& name) const = 0;  // the file, for error messages
-  virtual std::string location() const = 0;                         // the directory, for missing tensors
+  virtual std::string location() const = 0;                       // the directory, for missing tensors
 };
 
 class SafetensorsStore : public TensorSource {

@@ -14,7 +14,7 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   const int64_t n_tokens = batch * n_new;
   const int64_t past = cache.length();
   const int64_t head_dim = c.head_dim;
-  std::vector<float> q(size_t(n_tokens * c.q_dim()));  // [batch, n_new, n_heads, head_dim]
+  std::vector<float> q(size_t(n_tokens * c.q_dim()));   // [batch, n_new, n_heads, head_dim]
   std::vector<float> k(size_t(n_tokens * c.kv_dim()));  // [batch, n_new, n_kv_heads, head_dim]
   std::vector<float> v(size_t(n_tokens * c.kv_dim()));
   matmul_wt(x, n_tokens, w.q_proj, q.data());

@@ -10,10 +10,15 @@ namespace dsmoe {
 namespace {
 
 // Keys HF's configs carry that inference does not use (training, generation, framework metadata).
-const std::set<std::string> kIgnoredKeys = {
-    "architectures", "auto_map", "aux_loss_alpha", "seq_aux", "attention_dropout", "initializer_range",
-    "use_cache", "transformers_version", "pretraining_tp", "pad_token_id", "mlp_bias", "_name_or_path",
-    "output_attentions", "output_hidden_states", "return_dict", "torchscript", "use_return_dict"};
+const std::set<std::string> kIgnoredKeys = {"architectures",     "auto_map",
+                                            "aux_loss_alpha",    "seq_aux",
+                                            "attention_dropout", "initializer_range",
+                                            "use_cache",         "transformers_version",
+                                            "pretraining_tp",    "pad_token_id",
+                                            "mlp_bias",          "_name_or_path",
+                                            "output_attentions", "output_hidden_states",
+                                            "return_dict",       "torchscript",
+                                            "use_return_dict"};
 
 class ConfigReader {
  public:
@@ -118,7 +123,8 @@ void read_moe(ConfigReader& r, ModelConfig& c) {
   c.moe_layer_freq = r.optional_int("moe_layer_freq", 1);
   c.norm_topk_prob = r.optional_bool("norm_topk_prob", false);
   const std::string scoring = r.optional_string("scoring_func", "softmax");
-  if (scoring != "softmax") r.invalid("scoring_func", cat("only 'softmax' is defined by DeepSeek-MoE, found '", scoring, "'"));
+  if (scoring != "softmax")
+    r.invalid("scoring_func", cat("only 'softmax' is defined by DeepSeek-MoE, found '", scoring, "'"));
   if (c.n_routed_experts < 0) r.invalid("n_routed_experts", "must not be negative");
   if (c.n_shared_experts < 0) r.invalid("n_shared_experts", "must not be negative");
   require_positive(r, "moe_layer_freq", c.moe_layer_freq);
@@ -148,9 +154,12 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
   ConfigReader r(json, source);
   ModelConfig c;
   c.model_type = r.optional_string("model_type", "");
-  if (c.model_type == "deepseek") c.architecture = Architecture::kDeepseek;
-  else if (c.model_type == "llama") c.architecture = Architecture::kLlama;
-  else r.invalid("model_type", cat("'", c.model_type, "' is not supported (supported: deepseek, llama)"));
+  if (c.model_type == "deepseek")
+    c.architecture = Architecture::kDeepseek;
+  else if (c.model_type == "llama")
+    c.architecture = Architecture::kLlama;
+  else
+    r.invalid("model_type", cat("'", c.model_type, "' is not supported (supported: deepseek, llama)"));
 
   c.vocab_size = r.required_positive("vocab_size");
   c.hidden_size = r.required_positive("hidden_size");
@@ -160,7 +169,8 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
   c.num_key_value_heads = r.optional_int("num_key_value_heads", c.num_attention_heads);
   require_positive(r, "num_key_value_heads", c.num_key_value_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
-    r.invalid("num_key_value_heads", cat(c.num_key_value_heads, " does not divide num_attention_heads ", c.num_attention_heads));
+    r.invalid("num_key_value_heads",
+              cat(c.num_key_value_heads, " does not divide num_attention_heads ", c.num_attention_heads));
   }
   if (r.has("head_dim")) {
     c.head_dim = r.optional_int("head_dim", 0);
@@ -188,10 +198,14 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
   c.bos_token_id = r.token_id("bos_token_id");
   c.eos_token_id = r.token_id("eos_token_id");
   const std::string dtype = r.optional_string("torch_dtype", "");
-  if (dtype == "float32") c.torch_dtype = DType::F32;
-  else if (dtype == "float16") c.torch_dtype = DType::F16;
-  else if (dtype == "bfloat16") c.torch_dtype = DType::BF16;
-  else if (!dtype.empty()) r.invalid("torch_dtype", cat("'", dtype, "' is not one of float32, float16, bfloat16"));
+  if (dtype == "float32")
+    c.torch_dtype = DType::F32;
+  else if (dtype == "float16")
+    c.torch_dtype = DType::F16;
+  else if (dtype == "bfloat16")
+    c.torch_dtype = DType::BF16;
+  else if (!dtype.empty())
+    r.invalid("torch_dtype", cat("'", dtype, "' is not one of float32, float16, bfloat16"));
 
   if (c.architecture == Architecture::kDeepseek) read_moe(r, c);
   c.unknown_keys = r.unseen_keys();

@@ -4,8 +4,7 @@
 
 namespace dsmoe {
 
-KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity)
-    : batch_(batch), capacity_(capacity) {
+KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity) : batch_(batch), capacity_(capacity) {
   if (batch <= 0) fail("KV cache: batch must be positive, found ", batch);
   if (capacity <= 0) fail("KV cache: context capacity must be positive, found ", capacity);
   layer_stride_ = batch * config.num_key_value_heads * capacity * config.head_dim;

@@ -28,8 +28,8 @@ ParameterCounts count_parameters(const ModelConfig& c) {
   p.routed_experts = moe_layers * c.n_routed_experts * expert;
   p.shared_experts = moe_layers * feed_forward_parameters(hidden, c.shared_intermediate_size());
   p.lm_head = c.tie_word_embeddings ? 0 : c.vocab_size * hidden;
-  p.total = p.embedding + p.attention + p.norms + p.dense_mlp + p.routers + p.routed_experts + p.shared_experts +
-            p.lm_head;
+  p.total =
+      p.embedding + p.attention + p.norms + p.dense_mlp + p.routers + p.routed_experts + p.shared_experts + p.lm_head;
   const int64_t lm_head_use = c.vocab_size * hidden;  // tied or not, the projection runs
   p.active = p.attention + p.norms + p.dense_mlp + p.routers + moe_layers * c.num_experts_per_tok * expert +
              p.shared_experts + lm_head_use;

@@ -13,7 +13,9 @@ class Binder {
 
   TensorView take(const std::string& name, std::vector<int64_t> expected) {
     const TensorView* view = source_.find(name);
-    if (view == nullptr) fail(source_.location(), ": missing tensor '", name, "' (expected shape ", shape_string(expected.data(), expected.size()), ")");
+    if (view == nullptr)
+      fail(source_.location(), ": missing tensor '", name, "' (expected shape ",
+           shape_string(expected.data(), expected.size()), ")");
     if (view->shape != expected) {
       fail(source_.origin(name), ": tensor '", name, "' has shape ", view->shape_text(), ", expected ",
            shape_string(expected.data(), expected.size()));

@@ -10,8 +10,8 @@
 
 namespace dsmoe {
 
-void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& s,
-                      float scale, float* out) {
+void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& s, float scale,
+                      float* out) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t rows = s.batch * s.n_new * s.n_heads;
   parallel_for(rows, [&](int64_t begin, int64_t end) {
@@ -48,8 +48,8 @@ void causal_attention(const float* q, const float* k_cache, const float* v_cache
   });
 }
 
-void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache,
-                                const AttentionShape& s, float scale, float* out) {
+void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& s,
+                                float scale, float* out) {
   const int64_t total = s.past + s.n_new;
   const int64_t group = s.n_heads / s.n_kv_heads;
   std::vector<double> scores(size_t(s.n_new * total));

@@ -8,8 +8,8 @@ namespace dsmoe {
 
 struct AttentionShape {
   int64_t batch = 1;
-  int64_t n_new = 1;     // query positions this call: past .. past + n_new - 1
-  int64_t past = 0;      // positions already in the cache before this call
+  int64_t n_new = 1;  // query positions this call: past .. past + n_new - 1
+  int64_t past = 0;   // positions already in the cache before this call
   int64_t n_heads = 1;
   int64_t n_kv_heads = 1;  // n_heads % n_kv_heads == 0; query head h reads kv head h / (n_heads / n_kv_heads)
   int64_t head_dim = 1;
@@ -23,7 +23,7 @@ void causal_attention(const float* q, const float* k_cache, const float* v_cache
                       float scale, float* out);
 
 // The scalar twin: materialises each head's full score matrix with a -inf mask, in double.
-void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache,
-                                const AttentionShape& shape, float scale, float* out);
+void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,
+                                float scale, float* out);
 
 }  // namespace dsmoe

@@ -40,8 +40,8 @@ void RopeCache::reserve(int64_t n_positions) {
   n_positions_ = target;
 }
 
-void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin,
-                int64_t rotary_dim, RopePairing pairing) {
+void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin, int64_t rotary_dim,
+                RopePairing pairing) {
   const int64_t half = rotary_dim / 2;
   for (int64_t h = 0; h < n_heads; ++h) {
     float* head = x + h * head_dim;

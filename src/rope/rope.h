@@ -55,7 +55,7 @@ class RopeCache {
 };
 
 // Rotates each of n_heads vectors of head_dim floats (x [n_heads, head_dim]) in place.
-void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin,
-                int64_t rotary_dim, RopePairing pairing);
+void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin, int64_t rotary_dim,
+                RopePairing pairing);
 
 }  // namespace dsmoe

@@ -47,8 +47,8 @@ TEST(DType, F16DecodesEveryBitPatternByDefinition) {
       EXPECT_TRUE(mantissa ? std::isnan(got) : std::isinf(got)) << bits;
       continue;
     }
-    const double want = exponent == 0 ? sign * std::ldexp(mantissa, -24)
-                                      : sign * std::ldexp(1024 + mantissa, exponent - 25);
+    const double want =
+        exponent == 0 ? sign * std::ldexp(mantissa, -24) : sign * std::ldexp(1024 + mantissa, exponent - 25);
     ASSERT_EQ(double(got), want) << bits;
     EXPECT_EQ(f32_to_f16(got), uint16_t(bits)) << bits;  // every finite f16 round-trips
   }

@@ -36,8 +36,7 @@ void open_file(const std::string& path) {
 }
 
 // The header is taken verbatim; `data` holds the tensor bytes.
-void expect_header_error(const std::string& header, const std::string& data,
-                         std::initializer_list<std::string> parts) {
+void expect_header_error(const std::string& header, const std::string& data, std::initializer_list<std::string> parts) {
   TempDir dir;
   const std::string path = write_in(dir, frame(header, data));
   expect_error_containing([&] { open_file(path); }, parts);
@@ -97,8 +96,8 @@ TEST(Safetensors, ValidFileOfEachDtypeParses) {
 TEST(Safetensors, MetadataIsIgnored) {
   TempDir dir;
   const std::vector<float> values = {4.0f, 5.0f};
-  const std::string path = write_in(
-      dir, safetensors_file({{"w", "F32", {2}, raw_bytes(values)}}, 0, {{"format", "pt"}, {"note", "x"}}));
+  const std::string path =
+      write_in(dir, safetensors_file({{"w", "F32", {2}, raw_bytes(values)}}, 0, {{"format", "pt"}, {"note", "x"}}));
   SafetensorsFile file(path);
   ASSERT_EQ(file.tensors().size(), 1u);
   EXPECT_EQ(file.tensors().count("__metadata__"), 0u);
@@ -108,9 +107,9 @@ TEST(Safetensors, MetadataIsIgnored) {
 TEST(Safetensors, ZeroSizeTensorIsFine) {
   TempDir dir;
   const std::vector<float> values = {9.0f};
-  const std::string path =
-      write_in(dir, safetensors_file({{"empty", "F32", {0}, ""}, {"also_empty", "BF16", {3, 0}, ""},
-                                      {"w", "F32", {1}, raw_bytes(values)}}));
+  const std::string path = write_in(
+      dir, safetensors_file(
+               {{"empty", "F32", {0}, ""}, {"also_empty", "BF16", {3, 0}, ""}, {"w", "F32", {1}, raw_bytes(values)}}));
   SafetensorsFile file(path);
   ASSERT_EQ(file.tensors().size(), 3u);
   EXPECT_EQ(file.tensors().at("empty").numel(), 0);
@@ -130,9 +129,8 @@ TEST(Safetensors, UnalignedDataIsCopiedAndReadsRightValues) {
     SCOPED_TRACE(remainder);
     TempDir dir;
     // Header length = remainder (mod 8), so the data starts off 4-alignment (and off 2 when odd).
-    SafetensorsFile file(write_in(dir, safetensors_file({{"f", "F32", {2, 2}, raw_bytes(f32)},
-                                                          {"g", "BF16", {3}, raw_bytes(bf16)}},
-                                                         remainder)));
+    SafetensorsFile file(write_in(
+        dir, safetensors_file({{"f", "F32", {2, 2}, raw_bytes(f32)}, {"g", "BF16", {3}, raw_bytes(bf16)}}, remainder)));
     const TensorView& f = file.tensors().at("f");
     EXPECT_EQ(reinterpret_cast<uintptr_t>(f.data) % 4, 0u);
     EXPECT_EQ(read_f32(f), f32);
@@ -185,29 +183,26 @@ TEST(Safetensors, HeaderIsJsonButNotObject) {
   expect_header_error("\"text\"", "", {"header is not a JSON object"});
 }
 
-TEST(Safetensors, EntryIsNotAnObject) {
-  expect_header_error(R"({"w": [1, 2]})", "", {"tensor 'w'", "not an object"});
-}
+TEST(Safetensors, EntryIsNotAnObject) { expect_header_error(R"({"w": [1, 2]})", "", {"tensor 'w'", "not an object"}); }
 
 TEST(Safetensors, EntryMissingDtype) {
-  expect_header_error(R"({"w":{"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0'),
-                      {"tensor 'w'", "'dtype'"});
+  expect_header_error(R"({"w":{"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0'), {"tensor 'w'", "'dtype'"});
   expect_header_error(R"({"w":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0'),
                       {"tensor 'w'", "'dtype'"});
 }
 
 TEST(Safetensors, EntryMissingShape) {
-  expect_header_error(R"({"w":{"dtype":"F32","data_offsets":[0,4]}})", std::string(4, '\0'),
-                      {"tensor 'w'", "'shape'"});
+  expect_header_error(R"({"w":{"dtype":"F32","data_offsets":[0,4]}})", std::string(4, '\0'), {"tensor 'w'", "'shape'"});
   expect_header_error(R"({"w":{"dtype":"F32","shape":4,"data_offsets":[0,4]}})", std::string(4, '\0'),
                       {"tensor 'w'", "'shape'"});
 }
 
 TEST(Safetensors, EntryMissingOrBadDataOffsets) {
   const std::string data(4, '\0');
-  for (const std::string& offsets : {std::string(""), std::string(R"(,"data_offsets":[0])"),
-                                     std::string(R"(,"data_offsets":[0,4,8])"), std::string(R"(,"data_offsets":[-4,4])"),
-                                     std::string(R"(,"data_offsets":[0,4.0])"), std::string(R"(,"data_offsets":"0,4")")}) {
+  for (const std::string& offsets :
+       {std::string(""), std::string(R"(,"data_offsets":[0])"), std::string(R"(,"data_offsets":[0,4,8])"),
+        std::string(R"(,"data_offsets":[-4,4])"), std::string(R"(,"data_offsets":[0,4.0])"),
+        std::string(R"(,"data_offsets":"0,4")")}) {
     SCOPED_TRACE(offsets);
     expect_header_error(R"({"w":{"dtype":"F32","shape":[1])" + offsets + "}}", data, {"tensor 'w'", "'data_offsets'"});
   }
@@ -238,8 +233,8 @@ TEST(Safetensors, HugeShapeIsAnErrorNotACrash) {
   expect_header_error(R"({"w":{"dtype":"BF16","shape":[4611686018427387904],"data_offsets":[0,4]}})",
                       std::string(4, '\0'), {"tensor 'w'", "overflow"});
   // Fits in 64 bits, but is far more than the file holds.
-  expect_header_error(R"({"w":{"dtype":"F32","shape":[1073741824,1024],"data_offsets":[0,4]}})",
-                      std::string(4, '\0'), {"tensor 'w'", "span 4 bytes", "needs 4398046511104"});
+  expect_header_error(R"({"w":{"dtype":"F32","shape":[1073741824,1024],"data_offsets":[0,4]}})", std::string(4, '\0'),
+                      {"tensor 'w'", "span 4 bytes", "needs 4398046511104"});
 }
 
 TEST(Safetensors, DataPastEndOfFileNamesTensor) {
@@ -329,15 +324,17 @@ TEST(SafetensorsStore, TensorListedInTheWrongShard) {
 
 TEST(SafetensorsStore, SameTensorInTwoShards) {
   TempDir dir;
-  write_in(dir, safetensors_file({{"a", "F32", {1}, raw_bytes(std::vector<float>{1.0f})},
-                                  {"dup", "F32", {1}, raw_bytes(std::vector<float>{1.0f})}}),
+  write_in(dir,
+           safetensors_file({{"a", "F32", {1}, raw_bytes(std::vector<float>{1.0f})},
+                             {"dup", "F32", {1}, raw_bytes(std::vector<float>{1.0f})}}),
            "shard-1.safetensors");
-  write_in(dir, safetensors_file({{"b", "F32", {1}, raw_bytes(std::vector<float>{1.0f})},
-                                  {"dup", "F32", {1}, raw_bytes(std::vector<float>{2.0f})}}),
+  write_in(dir,
+           safetensors_file({{"b", "F32", {1}, raw_bytes(std::vector<float>{1.0f})},
+                             {"dup", "F32", {1}, raw_bytes(std::vector<float>{2.0f})}}),
            "shard-2.safetensors");
   write_index(dir, {{"a", "shard-1.safetensors"}, {"b", "shard-2.safetensors"}, {"dup", "shard-1.safetensors"}});
-  expect_error_containing([&] { open_store(dir); }, {"tensor 'dup'", dir.file("shard-1.safetensors"),
-                                                     dir.file("shard-2.safetensors")});
+  expect_error_containing([&] { open_store(dir); },
+                          {"tensor 'dup'", dir.file("shard-1.safetensors"), dir.file("shard-2.safetensors")});
 }
 
 TEST(SafetensorsStore, WeightMapEntryWithPath) {
@@ -378,8 +375,7 @@ TEST(SafetensorsStore, IndexWithoutWeightMap) {
 TEST(SafetensorsStore, DirectoryWithoutWeights) {
   TempDir dir;
   write_file(dir.file("config.json"), "{}");
-  expect_error_containing([&] { open_store(dir); },
-                          {dir.str(), "model.safetensors", "model.safetensors.index.json"});
+  expect_error_containing([&] { open_store(dir); }, {dir.str(), "model.safetensors", "model.safetensors.index.json"});
 }
 
 TEST(SafetensorsStore, BadShardNamesTheShard) {

@@ -40,8 +40,8 @@ json without(json base, const std::string& key) {
 
 // The smallest config that parses: only the required keys.
 json minimal_json() {
-  return {{"model_type", "deepseek"}, {"vocab_size", 100}, {"hidden_size", 64}, {"intermediate_size", 96},
-          {"num_hidden_layers", 6}, {"num_attention_heads", 4}};
+  return {{"model_type", "deepseek"}, {"vocab_size", 100},      {"hidden_size", 64},
+          {"intermediate_size", 96},  {"num_hidden_layers", 6}, {"num_attention_heads", 4}};
 }
 
 void expect_config_error(const json& config, std::initializer_list<std::string> parts) {
@@ -96,7 +96,8 @@ TEST(Config, RealConfigLayerKinds) {
 
 std::vector<bool> moe_layers(int64_t first_k, int64_t freq, int64_t n_layers) {
   const ModelConfig c = parse_model_config(
-      with(real_config_json(), {{"first_k_dense_replace", first_k}, {"moe_layer_freq", freq}, {"num_hidden_layers", n_layers}}),
+      with(real_config_json(),
+           {{"first_k_dense_replace", first_k}, {"moe_layer_freq", freq}, {"num_hidden_layers", n_layers}}),
       kSource);
   std::vector<bool> out;
   for (int64_t i = 0; i < n_layers; ++i) out.push_back(c.is_moe_layer(i));
@@ -136,14 +137,15 @@ TEST(Config, DefaultsWhenKeysAreAbsent) {
 
   // With experts but no placement keys, every layer is MoE.
   const ModelConfig moe = parse_model_config(
-      with(minimal_json(), {{"n_routed_experts", 8}, {"num_experts_per_tok", 2}, {"n_shared_experts", nullptr}}), kSource);
+      with(minimal_json(), {{"n_routed_experts", 8}, {"num_experts_per_tok", 2}, {"n_shared_experts", nullptr}}),
+      kSource);
   EXPECT_EQ(moe.n_shared_experts, 0);
   for (int64_t layer = 0; layer < 6; ++layer) EXPECT_TRUE(moe.is_moe_layer(layer)) << "layer " << layer;
 }
 
 TEST(Config, UnknownKeysAreNotedNotFatal) {
-  const json config = with(real_config_json(), {{"my_new_feature", 3}, {"zz_flag", true}, {"aux_loss_alpha", 0.5},
-                                                {"seq_aux", false}});
+  const json config =
+      with(real_config_json(), {{"my_new_feature", 3}, {"zz_flag", true}, {"aux_loss_alpha", 0.5}, {"seq_aux", false}});
   ModelConfig c;
   ASSERT_NO_THROW(c = parse_model_config(config, kSource));
   std::vector<std::string> unknown = c.unknown_keys;
@@ -158,12 +160,14 @@ TEST(Config, EndTokenListTakesTheFirst) {
 }
 
 TEST(Config, UnknownModelType) {
-  expect_config_error(with(real_config_json(), {{"model_type", "mistral"}}), {"'model_type'", "'mistral'", "not supported"});
+  expect_config_error(with(real_config_json(), {{"model_type", "mistral"}}),
+                      {"'model_type'", "'mistral'", "not supported"});
   expect_config_error(without(real_config_json(), "model_type"), {"'model_type'"});
 }
 
 TEST(Config, MissingRequiredKeys) {
-  for (const char* key : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"}) {
+  for (const char* key :
+       {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"}) {
     SCOPED_TRACE(key);
     expect_config_error(without(real_config_json(), key), {"missing required key", std::string("'") + key + "'"});
   }
@@ -197,7 +201,8 @@ TEST(Config, NonSiluActivationRejected) {
 TEST(Config, WrongJsonTypes) {
   expect_config_error(with(real_config_json(), {{"hidden_size", "2048"}}), {"'hidden_size'", "integer", "\"2048\""});
   expect_config_error(with(real_config_json(), {{"vocab_size", 102400.5}}), {"'vocab_size'", "integer", "102400.5"});
-  expect_config_error(with(real_config_json(), {{"num_hidden_layers", true}}), {"'num_hidden_layers'", "integer", "true"});
+  expect_config_error(with(real_config_json(), {{"num_hidden_layers", true}}),
+                      {"'num_hidden_layers'", "integer", "true"});
   expect_config_error(with(real_config_json(), {{"rms_norm_eps", "1e-6"}}), {"'rms_norm_eps'", "number", "\"1e-6\""});
   expect_config_error(with(real_config_json(), {{"norm_topk_prob", 1}}), {"'norm_topk_prob'", "true or false", "1"});
   expect_config_error(with(real_config_json(), {{"hidden_act", 3}}), {"'hidden_act'", "string", "3"});
@@ -208,11 +213,14 @@ TEST(Config, NegativeOrZeroSizes) {
   expect_config_error(with(real_config_json(), {{"intermediate_size", 0}}), {"'intermediate_size'", "found 0"});
   expect_config_error(with(real_config_json(), {{"num_hidden_layers", -1}}), {"'num_hidden_layers'", "found -1"});
   expect_config_error(with(real_config_json(), {{"num_key_value_heads", -16}}), {"'num_key_value_heads'", "found -16"});
-  expect_config_error(with(real_config_json(), {{"max_position_embeddings", 0}}), {"'max_position_embeddings'", "found 0"});
-  expect_config_error(with(real_config_json(), {{"moe_intermediate_size", -1408}}), {"'moe_intermediate_size'", "found -1408"});
+  expect_config_error(with(real_config_json(), {{"max_position_embeddings", 0}}),
+                      {"'max_position_embeddings'", "found 0"});
+  expect_config_error(with(real_config_json(), {{"moe_intermediate_size", -1408}}),
+                      {"'moe_intermediate_size'", "found -1408"});
   expect_config_error(with(real_config_json(), {{"n_routed_experts", -1}}), {"'n_routed_experts'", "negative"});
   expect_config_error(with(real_config_json(), {{"n_shared_experts", -2}}), {"'n_shared_experts'", "negative"});
-  expect_config_error(with(real_config_json(), {{"first_k_dense_replace", -1}}), {"'first_k_dense_replace'", "negative"});
+  expect_config_error(with(real_config_json(), {{"first_k_dense_replace", -1}}),
+                      {"'first_k_dense_replace'", "negative"});
   expect_config_error(with(real_config_json(), {{"rms_norm_eps", -1e-6}}), {"'rms_norm_eps'"});
   expect_config_error(with(real_config_json(), {{"rope_theta", 0}}), {"'rope_theta'", "found 0"});
   // 2^64 - 1 does not fit a signed size; it must not be taken as a valid (or wrapped) value.
@@ -229,8 +237,8 @@ TEST(Config, RopeScaling) {
   EXPECT_EQ(linear.rope_scaling.type, RopeScalingType::kLinear);
   EXPECT_DOUBLE_EQ(linear.rope_scaling.factor, 2.0);
   EXPECT_EQ(linear.rope_params().scaling.type, RopeScalingType::kLinear);
-  const ModelConfig new_key =
-      parse_model_config(with(real_config_json(), {{"rope_scaling", {{"rope_type", "linear"}, {"factor", 4}}}}), kSource);
+  const ModelConfig new_key = parse_model_config(
+      with(real_config_json(), {{"rope_scaling", {{"rope_type", "linear"}, {"factor", 4}}}}), kSource);
   EXPECT_DOUBLE_EQ(new_key.rope_scaling.factor, 4.0);
 
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}}}),
@@ -241,7 +249,8 @@ TEST(Config, RopeScaling) {
                       {"'rope_scaling'", "factor must be > 1", "found 1"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 0.5}}}}),
                       {"'rope_scaling'", "found 0.5"});
-  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}}}}), {"'rope_scaling'", "'factor'"});
+  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}}}}),
+                      {"'rope_scaling'", "'factor'"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"factor", 2.0}}}}), {"'rope_scaling'", "'type'"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", "linear"}}), {"'rope_scaling'", "\"linear\""});
 }
@@ -258,9 +267,7 @@ TEST(Config, TorchDtype) {
   expect_config_error(with(minimal_json(), {{"torch_dtype", "int8"}}), {"'torch_dtype'", "'int8'"});
 }
 
-TEST(Config, NotAnObject) {
-  expect_config_error(json::array({1, 2}), {"JSON object"});
-}
+TEST(Config, NotAnObject) { expect_config_error(json::array({1, 2}), {"JSON object"}); }
 
 TEST(Config, ConfigFileNotValidJson) {
   TempDir dir;
@@ -283,10 +290,12 @@ TEST(Config, ConfigFileErrorsNameThePath) {
 }
 
 json llama_json() {
-  return {{"model_type", "llama"},        {"vocab_size", 256},        {"hidden_size", 64},
-          {"intermediate_size", 128},     {"num_hidden_layers", 2},   {"num_attention_heads", 4},
-          {"num_key_value_heads", 2},     {"head_dim", 32},           {"rope_theta", 500000.0},
-          {"max_position_embeddings", 8192}, {"tie_word_embeddings", true}, {"rms_norm_eps", 1e-5}};
+  return {{"model_type", "llama"},       {"vocab_size", 256},
+          {"hidden_size", 64},           {"intermediate_size", 128},
+          {"num_hidden_layers", 2},      {"num_attention_heads", 4},
+          {"num_key_value_heads", 2},    {"head_dim", 32},
+          {"rope_theta", 500000.0},      {"max_position_embeddings", 8192},
+          {"tie_word_embeddings", true}, {"rms_norm_eps", 1e-5}};
 }
 
 TEST(Config, LlamaWithExplicitHeadDimAndGroupedKv) {

@@ -38,8 +38,8 @@ TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
     ASSERT_EQ(one.logits.size(), many.logits.size());
     EXPECT_EQ(0, std::memcmp(one.logits.data(), many.logits.data(), one.logits.size() * sizeof(float)))
         << threads << " threads";
-    EXPECT_EQ(0, std::memcmp(one.hidden_states.data(), many.hidden_states.data(),
-                             one.hidden_states.size() * sizeof(float)));
+    EXPECT_EQ(
+        0, std::memcmp(one.hidden_states.data(), many.hidden_states.data(), one.hidden_states.size() * sizeof(float)));
     EXPECT_EQ(one.routed_experts, many.routed_experts);
   }
   set_num_threads(0);
@@ -76,7 +76,8 @@ TEST(ForwardConsistency, PrefillThenDecodeEqualsFullPass) {
     }
     // Same kernels, different grouping of rows per call: agreement to float32 rounding.
     float max_diff = 0;
-    for (size_t i = 0; i < incremental.size(); ++i) max_diff = std::max(max_diff, std::fabs(incremental[i] - full.logits[i]));
+    for (size_t i = 0; i < incremental.size(); ++i)
+      max_diff = std::max(max_diff, std::fabs(incremental[i] - full.logits[i]));
     EXPECT_LE(max_diff / max_abs, 1e-5f) << "prefill " << prefill;
   }
 }

@@ -28,10 +28,10 @@ using Shape = std::vector<int64_t>;
 // vocab 11, hidden 8, 2 layers (0 dense, 1 MoE), 2 heads of 4, dense width 12,
 // 3 routed experts of width 4 (top 2) and 1 shared expert.
 nlohmann::json tiny_json() {
-  return {{"model_type", "deepseek"}, {"vocab_size", 11},           {"hidden_size", 8},
-          {"intermediate_size", 12},  {"num_hidden_layers", 2},      {"num_attention_heads", 2},
-          {"moe_intermediate_size", 4}, {"n_routed_experts", 3},     {"num_experts_per_tok", 2},
-          {"n_shared_experts", 1},    {"first_k_dense_replace", 1}, {"moe_layer_freq", 1},
+  return {{"model_type", "deepseek"},     {"vocab_size", 11},           {"hidden_size", 8},
+          {"intermediate_size", 12},      {"num_hidden_layers", 2},     {"num_attention_heads", 2},
+          {"moe_intermediate_size", 4},   {"n_routed_experts", 3},      {"num_experts_per_tok", 2},
+          {"n_shared_experts", 1},        {"first_k_dense_replace", 1}, {"moe_layer_freq", 1},
           {"max_position_embeddings", 32}};
 }
 
@@ -115,7 +115,8 @@ ModelConfig tiny_config(const nlohmann::json& changes = nlohmann::json::object()
   return parse_model_config(config, "tiny/config.json");
 }
 
-void expect_bind_error(const ModelConfig& config, TinyCheckpoint& checkpoint, std::initializer_list<std::string> parts) {
+void expect_bind_error(const ModelConfig& config, TinyCheckpoint& checkpoint,
+                       std::initializer_list<std::string> parts) {
   const MemoryStore store = checkpoint.store();
   expect_error_containing([&] { bind_weights(config, store); }, parts);
 }
@@ -161,12 +162,12 @@ TEST(BindWeights, MissingExpertTensorNamesItAndExpectedShape) {
 }
 
 TEST(BindWeights, MissingOtherTensors) {
-  for (const auto& [name, shape] : std::map<std::string, std::string>{
-           {"lm_head.weight", "[11, 8]"},
-           {"model.layers.1.mlp.shared_experts.down_proj.weight", "[8, 4]"},
-           {"model.layers.0.mlp.down_proj.weight", "[8, 12]"},
-           {"model.layers.1.mlp.gate.weight", "[3, 8]"},
-           {"model.norm.weight", "[8]"}}) {
+  for (const auto& [name, shape] :
+       std::map<std::string, std::string>{{"lm_head.weight", "[11, 8]"},
+                                          {"model.layers.1.mlp.shared_experts.down_proj.weight", "[8, 4]"},
+                                          {"model.layers.0.mlp.down_proj.weight", "[8, 12]"},
+                                          {"model.layers.1.mlp.gate.weight", "[3, 8]"},
+                                          {"model.norm.weight", "[8]"}}) {
     SCOPED_TRACE(name);
     TinyCheckpoint checkpoint;
     checkpoint.remove(name);
@@ -212,8 +213,10 @@ TEST(BindWeights, DenseMlpInAMoeLayerIsUnexpected) {
 
 TEST(BindWeights, ManyExtraTensorsAreCountedAndListed) {
   TinyCheckpoint checkpoint;
-  for (int e = 3; e < 10; ++e) checkpoint.set("model.layers.1.mlp.experts." + std::to_string(e) + ".up_proj.weight", {4, 8});
-  expect_bind_error(tiny_config(), checkpoint, {"7 unexpected", "'model.layers.1.mlp.experts.3.up_proj.weight'", "..."});
+  for (int e = 3; e < 10; ++e)
+    checkpoint.set("model.layers.1.mlp.experts." + std::to_string(e) + ".up_proj.weight", {4, 8});
+  expect_bind_error(tiny_config(), checkpoint,
+                    {"7 unexpected", "'model.layers.1.mlp.experts.3.up_proj.weight'", "..."});
 }
 
 TEST(BindWeights, OldRotaryInvFreqBufferIsAccepted) {
@@ -232,7 +235,8 @@ TEST(BindWeights, TiedEmbeddingsWithoutLmHead) {
   EXPECT_EQ(w.lm_head.data, checkpoint.data("model.embed_tokens.weight"));
   EXPECT_EQ(w.lm_head.shape, (Shape{11, 8}));
   // Untied, the same checkpoint lacks lm_head.
-  expect_error_containing([&] { bind_weights(tiny_config(), store); }, {"missing tensor", "'lm_head.weight'", "[11, 8]"});
+  expect_error_containing([&] { bind_weights(tiny_config(), store); },
+                          {"missing tensor", "'lm_head.weight'", "[11, 8]"});
 }
 
 TEST(BindWeights, TiedEmbeddingsWithAStoredLmHead) {
@@ -295,9 +299,9 @@ TEST(ModelLoad, WrongShapeInFileNamesFileAndTensor) {
   TinyCheckpoint checkpoint;
   checkpoint.set("model.layers.1.mlp.experts.1.gate_proj.weight", {5, 8});
   write_checkpoint(dir, checkpoint);
-  expect_error_containing([&] { load(dir); }, {dir.file("model.safetensors"),
-                                               "'model.layers.1.mlp.experts.1.gate_proj.weight'", "shape [5, 8]",
-                                               "expected [4, 8]"});
+  expect_error_containing([&] { load(dir); },
+                          {dir.file("model.safetensors"), "'model.layers.1.mlp.experts.1.gate_proj.weight'",
+                           "shape [5, 8]", "expected [4, 8]"});
 }
 
 TEST(ModelLoad, MissingTensorInFileNamesTensor) {
@@ -305,7 +309,8 @@ TEST(ModelLoad, MissingTensorInFileNamesTensor) {
   TinyCheckpoint checkpoint;
   checkpoint.remove("model.layers.0.self_attn.q_proj.weight");
   write_checkpoint(dir, checkpoint);
-  expect_error_containing([&] { load(dir); }, {dir.str() + ": missing tensor", "'model.layers.0.self_attn.q_proj.weight'", "[8, 8]"});
+  expect_error_containing([&] { load(dir); },
+                          {dir.str() + ": missing tensor", "'model.layers.0.self_attn.q_proj.weight'", "[8, 8]"});
 }
 
 TEST(ModelLoad, ExtraTensorInFileNamesFileAndTensor) {

@@ -82,7 +82,8 @@ TEST(Kernels, RmsNormMatchesDoubleFormula) {
     double sum = 0;
     for (int64_t i = 0; i < dim; ++i) sum += double(x[size_t(r * dim + i)]) * x[size_t(r * dim + i)];
     const double inv = 1.0 / std::sqrt(sum / double(dim) + 1e-6);
-    for (int64_t i = 0; i < dim; ++i) want[size_t(r * dim + i)] = float(gain.full[size_t(i)] * x[size_t(r * dim + i)] * inv);
+    for (int64_t i = 0; i < dim; ++i)
+      want[size_t(r * dim + i)] = float(gain.full[size_t(i)] * x[size_t(r * dim + i)] * inv);
   }
   EXPECT_LE(max_rel_err(got, want), 1e-6f);
 }
@@ -135,7 +136,8 @@ TEST(Kernels, CausalAttentionMatchesFullScoreMatrix) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
-  for (auto [heads, kv_heads, past, n_new] : {std::tuple{4, 4, 0, 9}, std::tuple{6, 2, 5, 4}, std::tuple{2, 1, 11, 1}}) {
+  for (auto [heads, kv_heads, past, n_new] :
+       {std::tuple{4, 4, 0, 9}, std::tuple{6, 2, 5, 4}, std::tuple{2, 1, 11, 1}}) {
     AttentionShape s;
     s.batch = 2;
     s.n_new = n_new;

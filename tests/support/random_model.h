@@ -17,12 +17,14 @@ namespace dsmoe::testing {
 
 // A DeepSeek config of the given sizes; tests override keys as they need.
 inline nlohmann::json tiny_deepseek_json() {
-  return {{"model_type", "deepseek"}, {"vocab_size", 53},      {"hidden_size", 32},
-          {"intermediate_size", 48},  {"num_hidden_layers", 3}, {"num_attention_heads", 4},
-          {"num_key_value_heads", 4}, {"moe_intermediate_size", 16}, {"n_routed_experts", 6},
-          {"n_shared_experts", 1},    {"num_experts_per_tok", 2}, {"first_k_dense_replace", 1},
-          {"moe_layer_freq", 1},      {"max_position_embeddings", 16}, {"rms_norm_eps", 1e-6},
-          {"rope_theta", 10000.0}};
+  return {{"model_type", "deepseek"}, {"vocab_size", 53},
+          {"hidden_size", 32},        {"intermediate_size", 48},
+          {"num_hidden_layers", 3},   {"num_attention_heads", 4},
+          {"num_key_value_heads", 4}, {"moe_intermediate_size", 16},
+          {"n_routed_experts", 6},    {"n_shared_experts", 1},
+          {"num_experts_per_tok", 2}, {"first_k_dense_replace", 1},
+          {"moe_layer_freq", 1},      {"max_position_embeddings", 16},
+          {"rms_norm_eps", 1e-6},     {"rope_theta", 10000.0}};
 }
 
 // Owns the float32 buffers behind every tensor the config needs.

@@ -2,10 +2,10 @@
 // message and exit status 1, never a crash.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
@@ -51,8 +51,9 @@ TEST(Cli, InspectWarnsPastTrainingLength) {
 }
 
 TEST(Cli, BadInputIsAnErrorNotACrash) {
-  for (const std::string args : {"inspect --config /nonexistent/config.json", "logits -m /nonexistent --ids 1,2 --out /tmp/x",
-                                 "inspect", "logits -m . --ids 1,x --out /tmp/x", "logits -m . --ids '1,2;3' --out /tmp/x"}) {
+  for (const std::string args :
+       {"inspect --config /nonexistent/config.json", "logits -m /nonexistent --ids 1,2 --out /tmp/x", "inspect",
+        "logits -m . --ids 1,x --out /tmp/x", "logits -m . --ids '1,2;3' --out /tmp/x"}) {
     const CommandRun run = run_dsmoe(args);
     EXPECT_EQ(run.status, 1) << args << "\n" << run.output;
     EXPECT_NE(run.output.find("error"), std::string::npos) << args << "\n" << run.output;

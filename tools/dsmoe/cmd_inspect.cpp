@@ -30,13 +30,18 @@ void print_attention(const ModelConfig& c, int64_t B, int64_t S, const std::stri
   std::cout << indent << "├─ self_attn  " << (kv == heads ? "multi-head" : "grouped-query") << " attention, " << heads
             << " query heads, " << kv << " kv heads, head_dim " << D << "\n";
   const std::string in = indent + "│  ";
-  std::cout << in << "├─ q_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.q_dim()}) << "  view q " << dims({B, heads, S, D}) << "\n";
-  std::cout << in << "├─ k_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.kv_dim()}) << "  view k " << dims({B, kv, S, D}) << "\n";
-  std::cout << in << "├─ v_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.kv_dim()}) << "  view v " << dims({B, kv, S, D}) << "\n";
+  std::cout << in << "├─ q_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.q_dim()}) << "  view q "
+            << dims({B, heads, S, D}) << "\n";
+  std::cout << in << "├─ k_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.kv_dim()}) << "  view k "
+            << dims({B, kv, S, D}) << "\n";
+  std::cout << in << "├─ v_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.kv_dim()}) << "  view v "
+            << dims({B, kv, S, D}) << "\n";
   std::cout << in << "├─ rotary_emb  rotate-half, d=" << D << ", theta=" << c.rope_theta << ", cos/sin " << dims({S, D})
-            << (c.rope_scaling.type == RopeScalingType::kLinear ? cat(", linear scaling x", c.rope_scaling.factor) : std::string())
+            << (c.rope_scaling.type == RopeScalingType::kLinear ? cat(", linear scaling x", c.rope_scaling.factor)
+                                                                : std::string())
             << "\n";
-  if (kv != heads) std::cout << in << "├─ repeat_kv  k, v " << dims({B, kv, S, D}) << " -> " << dims({B, heads, S, D}) << "\n";
+  if (kv != heads)
+    std::cout << in << "├─ repeat_kv  k, v " << dims({B, kv, S, D}) << " -> " << dims({B, heads, S, D}) << "\n";
   const int64_t score_elems = B * heads * S * S;
   std::cout << in << "├─ scores  q·kᵀ/sqrt(" << D << ") + causal mask " << dims({B, heads, S, S}) << "  a naive "
             << "implementation holds " << human_bytes(score_elems * 4) << " in F32, " << human_bytes(score_elems * 2)
@@ -48,7 +53,8 @@ void print_attention(const ModelConfig& c, int64_t B, int64_t S, const std::stri
 void print_layer(const ModelConfig& c, int64_t first, int64_t last, bool moe, int64_t B, int64_t S, bool is_last) {
   const int64_t H = c.hidden_size;
   const std::string range = first == last ? cat(first) : cat(first, "..", last);
-  std::cout << (is_last ? "│  └─ " : "│  ├─ ") << "layers." << range << "  DecoderLayer (" << (moe ? "MoE" : "dense") << ")";
+  std::cout << (is_last ? "│  └─ " : "│  ├─ ") << "layers." << range << "  DecoderLayer (" << (moe ? "MoE" : "dense")
+            << ")";
   if (last > first) std::cout << " x" << (last - first + 1);
   std::cout << "  " << dims({B, S, H}) << " -> " << dims({B, S, H}) << "\n";
   const std::string indent = is_last ? "│     " : "│  │  ";
@@ -63,13 +69,15 @@ void print_layer(const ModelConfig& c, int64_t first, int64_t last, bool moe, in
   const int64_t T = B * S, k = c.num_experts_per_tok;
   std::cout << indent << "└─ mlp  DeepseekMoE " << dims({B, S, H}) << " -> " << dims({B, S, H}) << "\n";
   const std::string in = indent + "   ";
-  std::cout << in << "├─ gate  " << dims({T, H}) << " -> logits " << dims({T, c.n_routed_experts}) << " -> softmax, top-" << k
-            << " -> routing " << dims({T, k}) << (c.norm_topk_prob && k > 1 ? ", renormalised" : ", raw probabilities") << "\n";
-  std::cout << in << "├─ experts.0.." << c.n_routed_experts - 1 << "  SwiGLU " << H << " -> " << c.moe_intermediate_size << " -> "
-            << H << ", " << k << " of " << c.n_routed_experts << " per token; " << T * k << " token-expert pairs\n";
+  std::cout << in << "├─ gate  " << dims({T, H}) << " -> logits " << dims({T, c.n_routed_experts})
+            << " -> softmax, top-" << k << " -> routing " << dims({T, k})
+            << (c.norm_topk_prob && k > 1 ? ", renormalised" : ", raw probabilities") << "\n";
+  std::cout << in << "├─ experts.0.." << c.n_routed_experts - 1 << "  SwiGLU " << H << " -> " << c.moe_intermediate_size
+            << " -> " << H << ", " << k << " of " << c.n_routed_experts << " per token; " << T * k
+            << " token-expert pairs\n";
   if (c.n_shared_experts > 0) {
-    std::cout << in << "└─ shared_experts  SwiGLU " << H << " -> " << c.shared_intermediate_size() << " -> " << H << " ("
-              << c.n_shared_experts << " x " << c.moe_intermediate_size << "), every token\n";
+    std::cout << in << "└─ shared_experts  SwiGLU " << H << " -> " << c.shared_intermediate_size() << " -> " << H
+              << " (" << c.n_shared_experts << " x " << c.moe_intermediate_size << "), every token\n";
   } else {
     std::cout << in << "└─ (no shared experts)\n";
   }
@@ -77,10 +85,11 @@ void print_layer(const ModelConfig& c, int64_t first, int64_t last, bool moe, in
 
 void print_tree(const ModelConfig& c, int64_t B, int64_t S) {
   const int64_t H = c.hidden_size;
-  std::cout << (c.architecture == Architecture::kDeepseek ? "DeepseekForCausalLM" : "LlamaForCausalLM") << "  input ids "
-            << dims({B, S}) << "\n";
+  std::cout << (c.architecture == Architecture::kDeepseek ? "DeepseekForCausalLM" : "LlamaForCausalLM")
+            << "  input ids " << dims({B, S}) << "\n";
   std::cout << "├─ model  " << (c.architecture == Architecture::kDeepseek ? "DeepseekModel" : "LlamaModel") << "\n";
-  std::cout << "│  ├─ embed_tokens  Embedding(" << c.vocab_size << ", " << H << ")  " << dims({B, S}) << " -> " << dims({B, S, H}) << "\n";
+  std::cout << "│  ├─ embed_tokens  Embedding(" << c.vocab_size << ", " << H << ")  " << dims({B, S}) << " -> "
+            << dims({B, S, H}) << "\n";
   int64_t first = 0;
   for (int64_t i = 1; i <= c.num_hidden_layers; ++i) {
     if (i == c.num_hidden_layers || c.is_moe_layer(i) != c.is_moe_layer(first)) {
@@ -89,26 +98,29 @@ void print_tree(const ModelConfig& c, int64_t B, int64_t S) {
     }
   }
   std::cout << "│  └─ norm  RMSNorm(" << H << ")  " << dims({B, S, H}) << " -> " << dims({B, S, H}) << "\n";
-  std::cout << "└─ lm_head  Linear(" << H << ", " << c.vocab_size << ")" << (c.tie_word_embeddings ? " tied to embed_tokens" : "")
-            << "  " << dims({B, S, H}) << " -> logits " << dims({B, S, c.vocab_size}) << "\n";
+  std::cout << "└─ lm_head  Linear(" << H << ", " << c.vocab_size << ")"
+            << (c.tie_word_embeddings ? " tied to embed_tokens" : "") << "  " << dims({B, S, H}) << " -> logits "
+            << dims({B, S, c.vocab_size}) << "\n";
 }
 
 void print_parameters(const ModelConfig& c) {
   const ParameterCounts p = count_parameters(c);
   std::cout << "\nParameters\n";
   std::cout << "  total                 " << with_commas(p.total) << "  (" << human_count(p.total) << ")\n";
-  std::cout << "  active per token      " << with_commas(p.active_with_embedding) << "  (" << human_count(p.active_with_embedding)
-            << ") counting the embedding, " << with_commas(p.active) << " (" << human_count(p.active) << ") without\n";
+  std::cout << "  active per token      " << with_commas(p.active_with_embedding) << "  ("
+            << human_count(p.active_with_embedding) << ") counting the embedding, " << with_commas(p.active) << " ("
+            << human_count(p.active) << ") without\n";
   const std::pair<const char*, int64_t> parts[] = {
-      {"embed_tokens", p.embedding}, {"attention", p.attention}, {"norms", p.norms}, {"dense MLPs", p.dense_mlp},
-      {"routers", p.routers}, {"routed experts", p.routed_experts}, {"shared experts", p.shared_experts},
-      {"lm_head", p.lm_head}};
+      {"embed_tokens", p.embedding},        {"attention", p.attention}, {"norms", p.norms},
+      {"dense MLPs", p.dense_mlp},          {"routers", p.routers},     {"routed experts", p.routed_experts},
+      {"shared experts", p.shared_experts}, {"lm_head", p.lm_head}};
   for (const auto& [name, n] : parts) {
     std::cout << "    " << name << std::string(16 - std::string(name).size(), ' ') << with_commas(n) << "\n";
   }
 }
 
-void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& bytes_by_dtype, bool measured, int64_t B, int64_t S) {
+void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& bytes_by_dtype, bool measured, int64_t B,
+                  int64_t S) {
   std::cout << "\nWeight bytes" << (measured ? " (from the safetensors files)" : " (as torch_dtype)") << "\n";
   int64_t total = 0;
   for (const auto& [dtype, bytes] : bytes_by_dtype) {
@@ -119,8 +131,8 @@ void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& by
   const int64_t per_token = kv_cache_bytes_per_token(c, 4);
   std::cout << "\nKV cache (keys after RoPE + values, " << c.num_hidden_layers << " layers x " << c.kv_dim() << ")\n";
   std::cout << "  per token  " << human_bytes(per_token) << " F32, " << human_bytes(per_token / 2) << " F16/BF16\n";
-  std::cout << "  for " << dims({B, S}) << "  " << human_bytes(per_token * B * S) << " F32, " << human_bytes(per_token / 2 * B * S)
-            << " F16/BF16\n";
+  std::cout << "  for " << dims({B, S}) << "  " << human_bytes(per_token * B * S) << " F32, "
+            << human_bytes(per_token / 2 * B * S) << " F16/BF16\n";
   if (S > c.max_position_embeddings) {
     std::cout << "\nwarning: seq " << S << " exceeds max_position_embeddings " << c.max_position_embeddings
               << ": positions past training use RoPE angles the model never saw"
@@ -133,7 +145,8 @@ int run_inspect(const InspectArgs& args) {
   const std::string config_path =
       args.config_path.empty() ? (std::filesystem::path(args.model_dir) / "config.json").string() : args.config_path;
   const ModelConfig config = load_model_config(config_path);
-  for (const auto& key : config.unknown_keys) std::cerr << "note: " << config_path << ": key '" << key << "' is not used\n";
+  for (const auto& key : config.unknown_keys)
+    std::cerr << "note: " << config_path << ": key '" << key << "' is not used\n";
   const int64_t S = args.seq > 0 ? args.seq : config.max_position_embeddings;
   if (args.batch <= 0) fail("inspect: --batch must be positive");
 

@@ -53,7 +53,8 @@ std::vector<std::vector<int32_t>> parse_rows(const std::string& text, char row_s
   if (rows.empty()) fail("logits: no token ids given");
   for (size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].size() != rows[0].size()) {
-      fail("logits: row ", r, " has ", rows[r].size(), " ids but row 0 has ", rows[0].size(), " (rows must be equally long)");
+      fail("logits: row ", r, " has ", rows[r].size(), " ids but row 0 has ", rows[0].size(),
+           " (rows must be equally long)");
     }
   }
   return rows;
@@ -115,7 +116,8 @@ int run_logits(const LogitsArgs& args) {
   const ForwardResult r = session.forward(columns(rows, 0, size_t(S)), options);
   write_npy((out / "logits.npy").string(), r.logits.data(), {B, S, c.vocab_size});
   if (args.hidden_states) {
-    write_npy((out / "hidden_states.npy").string(), r.hidden_states.data(), {c.num_hidden_layers + 1, B, S, c.hidden_size});
+    write_npy((out / "hidden_states.npy").string(), r.hidden_states.data(),
+              {c.num_hidden_layers + 1, B, S, c.hidden_size});
   }
   if (args.routing) {
     const auto M = int64_t(r.moe_layers.size());
