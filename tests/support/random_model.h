@@ -10,6 +10,7 @@
 
 #include "io/tensor_store.h"
 #include "model/config.h"
+#include "model/random_weights.h"
 #include "model/transformer.h"
 #include "model/weights.h"
 
@@ -27,66 +28,19 @@ inline nlohmann::json tiny_deepseek_json() {
           {"rms_norm_eps", 1e-6},     {"rope_theta", 10000.0}};
 }
 
-// Owns the float32 buffers behind every tensor the config needs.
+// A parsed config with random float32 weights behind it.
 class RandomModel {
  public:
-  RandomModel(const nlohmann::json& config_json, uint32_t seed) {
-    config_ = parse_model_config(config_json, "<test config>");
-    std::mt19937 rng(seed);
-    const ModelConfig& c = config_;
-    const int64_t h = c.hidden_size;
-    add("model.embed_tokens.weight", {c.vocab_size, h}, 1.0f, rng);
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-      const std::string layer = "model.layers." + std::to_string(i);
-      add(layer + ".input_layernorm.weight", {h}, 0.0f, rng);
-      add(layer + ".post_attention_layernorm.weight", {h}, 0.0f, rng);
-      add(layer + ".self_attn.q_proj.weight", {c.q_dim(), h}, 1.0f, rng);
-      add(layer + ".self_attn.k_proj.weight", {c.kv_dim(), h}, 1.0f, rng);
-      add(layer + ".self_attn.v_proj.weight", {c.kv_dim(), h}, 1.0f, rng);
-      add(layer + ".self_attn.o_proj.weight", {h, c.q_dim()}, 1.0f, rng);
-      if (c.is_moe_layer(i)) {
-        add(layer + ".mlp.gate.weight", {c.n_routed_experts, h}, 2.0f, rng);
-        for (int64_t e = 0; e < c.n_routed_experts; ++e) {
-          add_ffn(layer + ".mlp.experts." + std::to_string(e), h, c.moe_intermediate_size, rng);
-        }
-        if (c.n_shared_experts > 0) add_ffn(layer + ".mlp.shared_experts", h, c.shared_intermediate_size(), rng);
-      } else {
-        add_ffn(layer + ".mlp", h, c.intermediate_size, rng);
-      }
-    }
-    add("model.norm.weight", {h}, 0.0f, rng);
-    if (!c.tie_word_embeddings) add("lm_head.weight", {c.vocab_size, h}, 1.0f, rng);
-  }
+  RandomModel(const nlohmann::json& config_json, uint32_t seed)
+      : config_(parse_model_config(config_json, "<test config>")), weights_(config_, DType::F32, seed) {}
 
   const ModelConfig& config() const { return config_; }
-  const MemoryStore& store() const { return store_; }
-  Transformer transformer() const { return Transformer(config_, bind_weights(config_, store_)); }
+  const MemoryStore& store() const { return weights_.store(); }
+  Transformer transformer() const { return Transformer(config_, bind_weights(config_, weights_.store())); }
 
  private:
-  // scale 0: a norm weight near 1; otherwise normal(0, scale / sqrt(fan_in)).
-  void add(const std::string& name, std::vector<int64_t> shape, float scale, std::mt19937& rng) {
-    auto& buffer = buffers_[name];
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    buffer.resize(static_cast<size_t>(n));
-    const float fan_in = float(shape.back());
-    std::normal_distribution<float> normal(0.0f, scale == 0.0f ? 0.1f : scale / std::sqrt(fan_in));
-    for (float& v : buffer) v = (scale == 0.0f ? 1.0f : 0.0f) + normal(rng);
-    TensorView view;
-    view.dtype = DType::F32;
-    view.shape = std::move(shape);
-    view.data = buffer.data();
-    store_.add(name, view);
-  }
-  void add_ffn(const std::string& prefix, int64_t hidden, int64_t width, std::mt19937& rng) {
-    add(prefix + ".gate_proj.weight", {width, hidden}, 1.0f, rng);
-    add(prefix + ".up_proj.weight", {width, hidden}, 1.0f, rng);
-    add(prefix + ".down_proj.weight", {hidden, width}, 1.0f, rng);
-  }
-
   ModelConfig config_;
-  std::map<std::string, std::vector<float>> buffers_;
-  MemoryStore store_;
+  RandomWeights weights_;
 };
 
 inline std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint32_t seed) {

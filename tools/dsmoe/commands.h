@@ -10,5 +10,6 @@ using Handler = std::function<int()>;
 
 Handler add_inspect_command(CLI::App& app);
 Handler add_logits_command(CLI::App& app);
+Handler add_bench_command(CLI::App& app);
 
 }  // namespace dsmoe::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   };
   add("inspect", "show the forward pass: shapes, parameters, memory", dsmoe::cli::add_inspect_command);
   add("logits", "run the forward pass over token ids and write .npy files", dsmoe::cli::add_logits_command);
+  add("bench", "prefill and decode speed at a real shape with random weights", dsmoe::cli::add_bench_command);
 
   try {
     app.parse(argc, argv);
