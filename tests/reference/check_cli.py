@@ -103,6 +103,15 @@ def check_bad_input(binary, work, model):
     expect_error(binary, "invalid config JSON", ["inspect", "-m", mismatch], cfg_path, "invalid JSON")
 
 
+def check_bench_runs(binary, model):
+    # Behaviour only (speed is reported, never asserted): a small config runs prefill and decode.
+    run = dsmoe(binary, "bench", "--config", os.path.join(model, "config.json"), "-p", "5", "-n", "3", "--layers", "2")
+    check("bench runs on a tiny config", run.returncode == 0 and "decode  3 tokens" in run.stdout
+          and "2 of 3 layers" in run.stdout, run.stdout + run.stderr)
+    expect_error(binary, "bench with a bad dtype", ["bench", "--config", os.path.join(model, "config.json"),
+                                                    "--dtype", "q3"], "--dtype")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dsmoe", required=True)
@@ -110,6 +119,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dsmoe_cli_") as work:
         check_inspect_counts_the_files(args.dsmoe, work)
         model = check_ids_file_equals_ids(args.dsmoe, work)
+        check_bench_runs(args.dsmoe, model)
         check_bad_input(args.dsmoe, work, model)
     print(f"{results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
