@@ -1,6 +1,7 @@
 #include "model/transformer.h"
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include "core/errors.h"
@@ -15,10 +16,16 @@ Transformer::Transformer(ModelConfig config, ModelWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {}
 
 // The table grows with the longest sequence seen, as HF rebuilds its cache for kv_seq_len.
-const RopeCache& Transformer::rope_for(int64_t n_positions) const {
-  std::lock_guard<std::mutex> lock(rope_mutex_);
-  rope_.reserve(n_positions);
-  return rope_;
+std::shared_lock<std::shared_mutex> Transformer::rope_for(int64_t n_positions) const {
+  {
+    std::shared_lock<std::shared_mutex> read(rope_mutex_);
+    if (rope_.size() >= n_positions) return read;
+  }
+  {
+    std::unique_lock<std::shared_mutex> write(rope_mutex_);
+    rope_.reserve(n_positions);
+  }
+  return std::shared_lock<std::shared_mutex>(rope_mutex_);
 }
 
 void Transformer::embed(const int32_t* tokens, int64_t n_tokens, float* x) const {
@@ -44,7 +51,8 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
       fail("forward: token id ", tokens[t], " at index ", t, " is outside the vocabulary [0, ", c.vocab_size, ")");
     }
   }
-  const RopeCache& rope = rope_for(cache.length() + n_new);
+  const auto rope_lock = rope_for(cache.length() + n_new);
+  const RopeCache& rope = rope_;
   const int64_t hidden = c.hidden_size;
 
   result = ForwardResult();

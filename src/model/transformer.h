@@ -2,7 +2,7 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
+#include <shared_mutex>
 
 #include "dsmoe/forward.h"
 #include "model/config.h"
@@ -26,11 +26,12 @@ class Transformer {
 
  private:
   void embed(const int32_t* tokens, int64_t n_tokens, float* x) const;
-  const RopeCache& rope_for(int64_t n_positions) const;
+  // Grows the RoPE table to n_positions and holds it shared for the caller's forward pass.
+  std::shared_lock<std::shared_mutex> rope_for(int64_t n_positions) const;
 
   ModelConfig config_;
   ModelWeights weights_;
-  mutable std::mutex rope_mutex_;
+  mutable std::shared_mutex rope_mutex_;  // sessions share one table; growing it is exclusive
   mutable RopeCache rope_;
 };
 

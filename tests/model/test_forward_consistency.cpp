@@ -82,6 +82,27 @@ TEST(ForwardConsistency, PrefillThenDecodeEqualsFullPass) {
   }
 }
 
+TEST(ForwardConsistency, LastPositionLogitsEqualTheFullRows) {
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  RandomModel random(testing::tiny_deepseek_json(), seed);
+  const Transformer model = random.transformer();
+  const int64_t batch = 3, n = 7, vocab = model.config().vocab_size;
+  const auto tokens = testing::random_tokens(batch * n, vocab, seed + 1);
+  const ForwardResult full = full_pass(model, tokens, batch);
+  KvCache cache(model.config(), batch, n);
+  ForwardOptions last_only;
+  last_only.all_logits = false;
+  ForwardResult last;
+  model.forward(tokens.data(), batch, n, cache, last_only, last);
+  ASSERT_EQ(last.logits.size(), size_t(batch * vocab));
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t v = 0; v < vocab; ++v) {
+      EXPECT_EQ(last.logits[size_t(b * vocab + v)], full.logits[size_t(((b + 1) * n - 1) * vocab + v)]);
+    }
+  }
+}
+
 TEST(ForwardConsistency, RejectsTokensOutsideVocabularyAndOverlongInput) {
   RandomModel random(testing::tiny_deepseek_json(), 7);
   const Transformer model = random.transformer();

@@ -37,10 +37,14 @@ int run_bench(const BenchArgs& args) {
   const int64_t full_layers = config.num_hidden_layers;
   if (args.layers > 0) config.num_hidden_layers = std::min(args.layers, full_layers);
   DType dtype{};
-  if (args.dtype == "bf16") dtype = DType::BF16;
-  else if (args.dtype == "f16") dtype = DType::F16;
-  else if (args.dtype == "f32") dtype = DType::F32;
-  else fail("bench: --dtype must be bf16, f16 or f32, found '", args.dtype, "'");
+  if (args.dtype == "bf16")
+    dtype = DType::BF16;
+  else if (args.dtype == "f16")
+    dtype = DType::F16;
+  else if (args.dtype == "f32")
+    dtype = DType::F32;
+  else
+    fail("bench: --dtype must be bf16, f16 or f32, found '", args.dtype, "'");
   if (args.prompt <= 0 || args.generate < 0) fail("bench: -p must be positive and -n not negative");
 
   auto start = std::chrono::steady_clock::now();
@@ -59,8 +63,8 @@ int run_bench(const BenchArgs& args) {
   start = std::chrono::steady_clock::now();
   model.forward(prompt.data(), 1, args.prompt, cache, last_only, result);
   const double prefill_s = seconds_since(start);
-  std::cout << "prefill " << args.prompt << " tokens in " << prefill_s * 1e3 << " ms: " << double(args.prompt) / prefill_s
-            << " tokens/s\n";
+  std::cout << "prefill " << args.prompt << " tokens in " << prefill_s * 1e3
+            << " ms: " << double(args.prompt) / prefill_s << " tokens/s\n";
 
   if (args.generate > 0) {
     int32_t token = argmax(result.logits.data(), config.vocab_size);
@@ -73,8 +77,8 @@ int run_bench(const BenchArgs& args) {
     const ParameterCounts active = count_parameters(config);
     const double bytes_per_token = double(active.active) * double(dtype_size(dtype));
     std::cout << "decode  " << args.generate << " tokens: " << per_token * 1e3 << " ms/token, " << 1.0 / per_token
-              << " tokens/s; weights read " << human_bytes(int64_t(bytes_per_token)) << "/token = "
-              << bytes_per_token / per_token / 1e9 << " GB/s\n";
+              << " tokens/s; weights read " << human_bytes(int64_t(bytes_per_token))
+              << "/token = " << bytes_per_token / per_token / 1e9 << " GB/s\n";
   }
   return 0;
 }
