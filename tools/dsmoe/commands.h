@@ -11,5 +11,9 @@ using Handler = std::function<int()>;
 Handler add_inspect_command(CLI::App& app);
 Handler add_logits_command(CLI::App& app);
 Handler add_bench_command(CLI::App& app);
+Handler add_tokenize_command(CLI::App& app);
+Handler add_template_command(CLI::App& app);
+Handler add_run_command(CLI::App& app);
+Handler add_chat_command(CLI::App& app);
 
 }  // namespace dsmoe::cli

@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(name, help);
     handlers[sub] = registrar(*sub);
   };
+  add("run", "generate text from a prompt, streamed", dsmoe::cli::add_run_command);
+  add("chat", "interactive chat with the model's chat template", dsmoe::cli::add_chat_command);
+  add("tokenize", "text to token ids, or ids to text with --decode", dsmoe::cli::add_tokenize_command);
+  add("template", "render the chat template over messages", dsmoe::cli::add_template_command);
   add("inspect", "show the forward pass: shapes, parameters, memory", dsmoe::cli::add_inspect_command);
   add("logits", "run the forward pass over token ids and write .npy files", dsmoe::cli::add_logits_command);
   add("bench", "prefill and decode speed at a real shape with random weights", dsmoe::cli::add_bench_command);
