@@ -2,6 +2,8 @@
 // Every message names what was read, what was expected and what was found.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -25,6 +27,9 @@ template <typename... Parts>
 [[noreturn]] void fail(const Parts&... parts) {
   throw Error(cat(parts...));
 }
+
+// The product of sizes, or an Error naming `what` when it does not fit in int64.
+int64_t checked_product(std::initializer_list<int64_t> factors, const char* what);
 
 // Shape printed as [2048, 102400].
 std::string shape_string(const int64_t* dims, size_t n);

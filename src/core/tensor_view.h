@@ -19,8 +19,6 @@ struct TensorView {
     for (int64_t d : shape) n *= d;
     return n;
   }
-  int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
-  int64_t cols() const { return shape.size() < 2 ? (shape.empty() ? 1 : shape[0]) : shape[1]; }
   size_t bytes() const { return size_t(numel()) * dtype_size(dtype); }
   bool empty() const { return data == nullptr; }
   std::string shape_text() const;

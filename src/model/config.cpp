@@ -110,7 +110,9 @@ RopeScaling parse_rope_scaling(ConfigReader& r) {
   }
   if (!json.contains("factor") || !json["factor"].is_number()) r.invalid("rope_scaling", "needs a numeric 'factor'");
   scaling.factor = json["factor"].get<double>();
-  if (!(scaling.factor > 1.0)) r.invalid("rope_scaling", cat("factor must be > 1, found ", scaling.factor));
+  if (!(scaling.factor > 1.0 && scaling.factor < 1e6)) {
+    r.invalid("rope_scaling", cat("factor must be in (1, 1e6), found ", scaling.factor));
+  }
   return scaling;
 }
 
@@ -172,7 +174,8 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
     r.invalid("num_key_value_heads",
               cat(c.num_key_value_heads, " does not divide num_attention_heads ", c.num_attention_heads));
   }
-  if (r.has("head_dim")) {
+  // DeepSeek-MoE v1 always uses hidden_size / num_attention_heads; head_dim is a Llama key.
+  if (c.architecture == Architecture::kLlama && r.has("head_dim")) {
     c.head_dim = r.optional_int("head_dim", 0);
     require_positive(r, "head_dim", c.head_dim);
   } else {
@@ -186,10 +189,12 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
   c.max_position_embeddings = r.optional_int("max_position_embeddings", 2048);
   require_positive(r, "max_position_embeddings", c.max_position_embeddings);
   c.rope_theta = r.optional_number("rope_theta", 10000.0);
-  if (!(c.rope_theta > 1.0)) r.invalid("rope_theta", cat("must be > 1, found ", c.rope_theta));
+  if (!(c.rope_theta > 1.0 && c.rope_theta < 1e30))
+    r.invalid("rope_theta", cat("must be in (1, 1e30), found ", c.rope_theta));
   c.rope_scaling = parse_rope_scaling(r);
   c.rms_norm_eps = r.optional_number("rms_norm_eps", 1e-6);
-  if (!(c.rms_norm_eps >= 0.0)) r.invalid("rms_norm_eps", "must be >= 0");
+  if (!(c.rms_norm_eps >= 0.0 && c.rms_norm_eps < 1.0))
+    r.invalid("rms_norm_eps", cat("must be in [0, 1), found ", c.rms_norm_eps));
   c.attention_bias = r.optional_bool("attention_bias", false);
   if (c.attention_bias) r.invalid("attention_bias", "true is not supported yet");
   c.tie_word_embeddings = r.optional_bool("tie_word_embeddings", false);

@@ -1,8 +1,12 @@
 #include "model/model_stats.h"
 
+#include "core/errors.h"
+
 namespace dsmoe {
 
-int64_t feed_forward_parameters(int64_t hidden, int64_t width) { return 3 * hidden * width; }
+int64_t feed_forward_parameters(int64_t hidden, int64_t width) {
+  return checked_product({3, hidden, width}, "parameter count");
+}
 
 int64_t attention_parameters(const ModelConfig& c) {
   return 2 * c.hidden_size * c.q_dim() + 2 * c.hidden_size * c.kv_dim();

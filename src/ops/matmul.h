@@ -15,7 +15,7 @@ void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float
 // The scalar twin: a plain triple loop accumulating in double. Tests compare the two.
 void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y);
 
-// Sum of a[i]*b[i] with eight independent accumulators (a fixed order the compiler vectorises).
+// Sum of a[i]*b[i] with sixteen independent accumulators (a fixed order the compiler vectorises).
 float dot_f32(const float* a, const float* b, int64_t n);
 
 }  // namespace dsmoe

@@ -22,8 +22,12 @@ void softmax(float* x, int64_t n) {
 void top_k(const float* x, int64_t n, int64_t k, int32_t* indices, float* values) {
   std::vector<int32_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [x](int32_t a, int32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [x](int32_t a, int32_t b) {
+    // NaN ranks below everything so the order stays strict and weak.
+    const bool nan_a = std::isnan(x[a]), nan_b = std::isnan(x[b]);
+    if (nan_a || nan_b) return !nan_a && nan_b ? true : (nan_a && nan_b && a < b);
+    return x[a] > x[b] || (x[a] == x[b] && a < b);
+  });
   for (int64_t i = 0; i < k; ++i) {
     indices[i] = order[size_t(i)];
     values[i] = x[order[size_t(i)]];

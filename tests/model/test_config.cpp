@@ -246,7 +246,7 @@ TEST(Config, RopeScaling) {
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "yarn"}, {"factor", 4.0}}}}),
                       {"'rope_scaling'", "'yarn'"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 1.0}}}}),
-                      {"'rope_scaling'", "factor must be > 1", "found 1"});
+                      {"'rope_scaling'", "factor must be in (1, 1e6)", "found 1"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 0.5}}}}),
                       {"'rope_scaling'", "found 0.5"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}}}}),

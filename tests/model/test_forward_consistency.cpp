@@ -27,9 +27,19 @@ ForwardResult full_pass(const Transformer& model, const std::vector<int32_t>& to
 TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
-  RandomModel random(testing::tiny_deepseek_json(), seed);
+  // Wide enough that every matmul splits into many tasks, differently for each thread count.
+  auto json = testing::tiny_deepseek_json();
+  json["hidden_size"] = 128;
+  json["intermediate_size"] = 176;
+  json["moe_intermediate_size"] = 80;
+  json["num_attention_heads"] = 8;
+  json["num_key_value_heads"] = 8;
+  RandomModel random(json, seed);
   const Transformer model = random.transformer();
   const auto tokens = testing::random_tokens(2 * 21, model.config().vocab_size, seed + 1);
+  struct RestoreThreads {
+    ~RestoreThreads() { set_num_threads(0); }
+  } restore;
   set_num_threads(1);
   const ForwardResult one = full_pass(model, tokens, 2);
   for (int threads : {2, 3, 7}) {
@@ -41,8 +51,8 @@ TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
     EXPECT_EQ(
         0, std::memcmp(one.hidden_states.data(), many.hidden_states.data(), one.hidden_states.size() * sizeof(float)));
     EXPECT_EQ(one.routed_experts, many.routed_experts);
+    EXPECT_EQ(one.routed_weights, many.routed_weights);
   }
-  set_num_threads(0);
 }
 
 TEST(ForwardConsistency, PrefillThenDecodeEqualsFullPass) {

@@ -53,6 +53,10 @@ CASES = {
     "deepseek_batch3": case(batch=3),
     # Plain RoPE just extends past max_position_embeddings.
     "deepseek_long": case(max_pos=16, seq=40),
+    # Llama-3-like theta and a larger eps: an engine that ignored either key would fail here.
+    "deepseek_theta_eps": case(theta=500000.0, eps=1e-5, max_pos=16, seq=30),
+    # HF's linear scaling divides positions by the factor, here past max_position_embeddings too.
+    "deepseek_rope_linear": case(rope_linear=4.0, max_pos=16, seq=40, prefill=(7,)),
     "deepseek_sharded": case(shards=3),
     "deepseek_bf16": case(dtype="bf16"),
     "deepseek_f16": case(dtype="f16"),

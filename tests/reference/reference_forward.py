@@ -46,11 +46,14 @@ def mlp(x, weights, prefix):
 # ----------------------------------------------------------------------------------------------
 # RoPE (default, no scaling): half-split "rotate_half" layout
 # ----------------------------------------------------------------------------------------------
-def rope_cos_sin(n_positions, head_dim, theta):
-    """cos/sin [n, D] the way DeepseekRotaryEmbedding builds its cache, every step in float32."""
+def rope_cos_sin(n_positions, head_dim, theta, linear_factor=None):
+    """cos/sin [n, D] the way DeepseekRotaryEmbedding builds its cache, every step in float32.
+    linear_factor: DeepseekLinearScalingRotaryEmbedding's t = t / factor (float32 division)."""
     exponent = np.arange(0, head_dim, 2, dtype=np.int64).astype(F32) / F32(head_dim)
     inv_freq = (F32(1.0) / (F32(theta) ** exponent)).astype(F32)
     t = np.arange(n_positions, dtype=F32)
+    if linear_factor is not None:
+        t = (t / F32(linear_factor)).astype(F32)
     freqs = np.outer(t, inv_freq).astype(F32)  # one f32 product per element, as torch.outer
     emb = np.concatenate([freqs, freqs], axis=-1)
     return np.cos(emb).astype(F32), np.sin(emb).astype(F32)
@@ -146,8 +149,9 @@ def moe(x, weights, prefix, cfg):
 # whole model
 # ----------------------------------------------------------------------------------------------
 def check_supported(cfg):
-    if cfg.get("rope_scaling") is not None:
-        raise NotImplementedError("the reference models plain RoPE only (rope_scaling must be null)")
+    scaling = cfg.get("rope_scaling")
+    if scaling is not None and scaling.get("type") != "linear":
+        raise NotImplementedError("the reference models plain and linear RoPE only")
     if cfg.get("hidden_act", "silu") != "silu":
         raise NotImplementedError(f"hidden_act {cfg['hidden_act']!r}")
     if cfg.get("n_routed_experts") is not None and cfg.get("scoring_func", "softmax") != "softmax":
@@ -163,7 +167,9 @@ def forward(cfg, weights, ids):
     B, S = ids.shape
     eps = cfg.get("rms_norm_eps", 1e-6)
     n_layers = cfg["num_hidden_layers"]
-    cos, sin = rope_cos_sin(S, head_dim_of(cfg), cfg.get("rope_theta", 10000.0))
+    scaling = cfg.get("rope_scaling")
+    cos, sin = rope_cos_sin(S, head_dim_of(cfg), cfg.get("rope_theta", 10000.0),
+                            scaling["factor"] if scaling else None)
 
     x = weights["model.embed_tokens.weight"][ids].astype(F32)
     hidden_states, routing = [x], {}

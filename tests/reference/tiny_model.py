@@ -20,7 +20,7 @@ import numpy as np
 DEFAULT_OPTIONS = dict(
     arch="deepseek", dtype="f32", shards=1, seed=0, vocab=97, hidden=64, layers=3, heads=4,
     kv_heads=None, head_dim=None, inter=96, moe_inter=32, experts=8, top_k=2, shared=1,
-    first_dense=1, moe_freq=1, norm_topk=False, max_pos=32, theta=10000.0, tie=False, eps=1e-6,
+    first_dense=1, moe_freq=1, norm_topk=False, max_pos=32, theta=10000.0, tie=False, eps=1e-6, rope_linear=None,
 )
 
 TORCH_DTYPE_NAME = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}
@@ -53,7 +53,8 @@ def build_config(opt):
         "num_key_value_heads": kv_heads,
         "pretraining_tp": 1,
         "rms_norm_eps": opt["eps"],
-        "rope_scaling": None,
+        # HF DeepseekLinearScalingRotaryEmbedding: {"type": "linear", "factor": f} divides positions by f.
+        "rope_scaling": None if opt["rope_linear"] is None else {"type": "linear", "factor": float(opt["rope_linear"])},
         "rope_theta": _number(opt["theta"]),
         "tie_word_embeddings": bool(opt["tie"]),
         "torch_dtype": TORCH_DTYPE_NAME[opt["dtype"]],
@@ -302,6 +303,7 @@ def parse_args(argv=None):
     p.add_argument("--head-dim", type=int, default=None, help="llama only: explicit head_dim key")
     p.add_argument("--norm-topk", action="store_true")
     p.add_argument("--theta", type=float, default=d["theta"])
+    p.add_argument("--rope-linear", type=float, default=d["rope_linear"], help="linear RoPE scaling factor")
     p.add_argument("--tie", action="store_true", help="tie_word_embeddings (no lm_head.weight)")
     p.add_argument("--eps", type=float, default=d["eps"])
     return p.parse_args(argv)

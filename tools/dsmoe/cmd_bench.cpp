@@ -45,7 +45,9 @@ int run_bench(const BenchArgs& args) {
     dtype = DType::F32;
   else
     fail("bench: --dtype must be bf16, f16 or f32, found '", args.dtype, "'");
-  if (args.prompt <= 0 || args.generate < 0) fail("bench: -p must be positive and -n not negative");
+  if (args.prompt <= 0 || args.generate < 0 || args.prompt + args.generate > (int64_t(1) << 24)) {
+    fail("bench: -p must be positive, -n not negative, and together at most 2^24 tokens");
+  }
 
   auto start = std::chrono::steady_clock::now();
   const RandomWeights random(config, dtype, 1234);

@@ -42,7 +42,8 @@ void print_attention(const ModelConfig& c, int64_t B, int64_t S, const std::stri
             << "\n";
   if (kv != heads)
     std::cout << in << "├─ repeat_kv  k, v " << dims({B, kv, S, D}) << " -> " << dims({B, heads, S, D}) << "\n";
-  const int64_t score_elems = B * heads * S * S;
+  // In double: a long --seq makes B*H*S*S exceed int64.
+  const double score_elems = double(B) * double(heads) * double(S) * double(S);
   std::cout << in << "├─ scores  q·kᵀ/sqrt(" << D << ") + causal mask " << dims({B, heads, S, S}) << "  a naive "
             << "implementation holds " << human_bytes(score_elems * 4) << " in F32, " << human_bytes(score_elems * 2)
             << " in F16; dsmoe keeps one row of " << S << " per thread\n";
@@ -73,7 +74,7 @@ void print_layer(const ModelConfig& c, int64_t first, int64_t last, bool moe, in
             << " -> softmax, top-" << k << " -> routing " << dims({T, k})
             << (c.norm_topk_prob && k > 1 ? ", renormalised" : ", raw probabilities") << "\n";
   std::cout << in << "├─ experts.0.." << c.n_routed_experts - 1 << "  SwiGLU " << H << " -> " << c.moe_intermediate_size
-            << " -> " << H << ", " << k << " of " << c.n_routed_experts << " per token; " << T * k
+            << " -> " << H << ", " << k << " of " << c.n_routed_experts << " per token; " << double(T) * double(k)
             << " token-expert pairs\n";
   if (c.n_shared_experts > 0) {
     std::cout << in << "└─ shared_experts  SwiGLU " << H << " -> " << c.shared_intermediate_size() << " -> " << H
@@ -131,8 +132,8 @@ void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& by
   const int64_t per_token = kv_cache_bytes_per_token(c, 4);
   std::cout << "\nKV cache (keys after RoPE + values, " << c.num_hidden_layers << " layers x " << c.kv_dim() << ")\n";
   std::cout << "  per token  " << human_bytes(per_token) << " F32, " << human_bytes(per_token / 2) << " F16/BF16\n";
-  std::cout << "  for " << dims({B, S}) << "  " << human_bytes(per_token * B * S) << " F32, "
-            << human_bytes(per_token / 2 * B * S) << " F16/BF16\n";
+  std::cout << "  for " << dims({B, S}) << "  " << human_bytes(double(per_token) * double(B) * double(S)) << " F32, "
+            << human_bytes(double(per_token) / 2 * double(B) * double(S)) << " F16/BF16\n";
   if (S > c.max_position_embeddings) {
     std::cout << "\nwarning: seq " << S << " exceeds max_position_embeddings " << c.max_position_embeddings
               << ": positions past training use RoPE angles the model never saw"
@@ -148,7 +149,8 @@ int run_inspect(const InspectArgs& args) {
   for (const auto& key : config.unknown_keys)
     std::cerr << "note: " << config_path << ": key '" << key << "' is not used\n";
   const int64_t S = args.seq > 0 ? args.seq : config.max_position_embeddings;
-  if (args.batch <= 0) fail("inspect: --batch must be positive");
+  if (args.batch <= 0 || args.batch > 65536) fail("inspect: --batch must be in [1, 65536]");
+  if (args.seq < 0 || args.seq > (int64_t(1) << 31)) fail("inspect: --seq must be in [1, 2^31]");
 
   std::map<std::string, int64_t> bytes_by_dtype;
   const bool measured = !args.model_dir.empty();

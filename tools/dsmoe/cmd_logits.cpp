@@ -98,7 +98,8 @@ int run_logits(const LogitsArgs& args) {
   }
   const auto rows = parse_rows(text, separator);
   const int64_t B = int64_t(rows.size()), S = int64_t(rows[0].size());
-  if (args.prefill < 0 || args.prefill > S) fail("logits: --prefill ", args.prefill, " must be within [1, ", S, "]");
+  if (args.prefill < 0 || args.prefill > S)
+    fail("logits: --prefill ", args.prefill, " must be within [0, ", S, "] (0: no incremental pass)");
 
   const auto model = Model::load(args.model_dir);
   const ModelConfig& c = model->config();

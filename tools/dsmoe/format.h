@@ -24,14 +24,17 @@ inline std::string scaled(double value, const char* const* units, double step) {
   return text;
 }
 
-inline std::string human_count(int64_t n) {
+inline std::string human_count(double n) {
   static const char* const units[] = {"", "K", "M", "B", "T", nullptr};
-  return scaled(double(n), units, 1000.0);
+  return scaled(n, units, 1000.0);
 }
 
-inline std::string human_bytes(int64_t n) {
+inline std::string human_bytes(double n) {
   static const char* const units[] = {" B", " KiB", " MiB", " GiB", " TiB", nullptr};
-  return scaled(double(n), units, 1024.0);
+  return scaled(n, units, 1024.0);
 }
+
+inline std::string human_count(int64_t n) { return human_count(double(n)); }
+inline std::string human_bytes(int64_t n) { return human_bytes(double(n)); }
 
 }  // namespace dsmoe::cli

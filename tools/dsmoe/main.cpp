@@ -1,4 +1,5 @@
 // dsmoe: a DeepSeek-MoE inference engine. `dsmoe --help` lists the subcommands.
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -36,6 +37,9 @@ int main(int argc, char** argv) {
     for (auto& [sub, handler] : handlers) {
       if (sub->parsed()) return handler();
     }
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "dsmoe: error: " << e.what() << "\n";
+    return 1;
   } catch (const dsmoe::Error& e) {
     std::cerr << "dsmoe: error: " << e.what() << "\n";
     return 1;
