@@ -49,6 +49,7 @@ class Session {
   int64_t position() const;
   int64_t context() const;
   void reset();
+  void truncate(int64_t length);  // forget positions >= length (they are overwritten by the next forward)
 
  private:
   const Model& model_;

@@ -1,6 +1,7 @@
 // Keys (after RoPE) and values of every past position, per layer, allocated once up front.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,7 @@ class KvCache {
   int64_t length() const { return length_; }  // positions filled in every row
   void advance(int64_t n) { length_ += n; }
   void clear() { length_ = 0; }
+  void truncate(int64_t length) { length_ = std::clamp<int64_t>(length, 0, length_); }
   size_t bytes() const { return (keys_.size() + values_.size()) * sizeof(float); }
 
  private:

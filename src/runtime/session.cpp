@@ -24,5 +24,6 @@ ForwardResult Session::forward(const std::vector<int32_t>& tokens, const Forward
 int64_t Session::position() const { return cache_->length(); }
 int64_t Session::context() const { return cache_->capacity(); }
 void Session::reset() { cache_->clear(); }
+void Session::truncate(int64_t length) { cache_->truncate(length); }
 
 }  // namespace dsmoe
