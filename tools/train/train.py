@@ -1,0 +1,193 @@
+"""Trains the small DeepSeek-MoE on the KJV books + passkey documents; resumes from its checkpoint.
+
+AdamW, linear warmup then cosine decay to 10% of the peak, batches of 256-token sequences drawn as a pure
+function of (seed, step) (data.py). Every --checkpoint-seconds the model, optimizer, step, RNG state and
+loss log go to work/checkpoint.pt (written to a temporary file, then renamed), and work/loss.csv is
+rewritten from the log; a restarted run continues from the checkpoint with identical batches. At the end
+work/final.pt holds the weights, config and log, and a later run does nothing.
+
+CLI: python3 train.py --work work [--steps N] [--batch-size B] ...
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from data import SEQ_LEN, Data
+from model import DeepseekForCausalLM, count_parameters
+
+
+def model_config(tok, args):
+    """HF config keys the model code reads (export.py adds the remaining keys of the real config)."""
+    return {
+        "vocab_size": tok.vocab_size, "hidden_size": args.hidden, "intermediate_size": args.intermediate,
+        "moe_intermediate_size": args.moe_intermediate, "num_hidden_layers": args.layers,
+        "num_attention_heads": args.heads, "num_key_value_heads": args.heads,
+        "n_routed_experts": args.experts, "num_experts_per_tok": args.top_k, "n_shared_experts": args.shared,
+        "first_k_dense_replace": 1, "moe_layer_freq": 1, "norm_topk_prob": False, "scoring_func": "softmax",
+        "aux_loss_alpha": args.aux_loss_alpha, "seq_aux": True, "max_position_embeddings": SEQ_LEN,
+        "rope_theta": 10000.0, "rope_scaling": None, "rms_norm_eps": 1e-6, "attention_bias": False,
+        "attention_dropout": 0.0, "hidden_act": "silu", "initializer_range": 0.02, "tie_word_embeddings": False,
+        "bos_token_id": tok.bos_id, "eos_token_id": tok.eos_id,
+    }
+
+
+def learning_rate(step, args):
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def make_optimizer(model, args):
+    """Weight decay on the matrices of the blocks; none on norms, embeddings and the gate."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.dim() == 2 and "embed_tokens" not in name and ".gate.weight" not in name else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
+
+
+def sequence_loss(model, rows):
+    """(mean next-token cross-entropy, aux loss or None) over rows [B, SEQ_LEN + 1]."""
+    rows = torch.from_numpy(rows)
+    logits, aux = model(rows[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+    return loss, aux
+
+
+@torch.no_grad()
+def validation_loss(model, rows, chunk=8):
+    model.eval()
+    total = 0.0
+    for i in range(0, len(rows), chunk):
+        loss, _ = sequence_loss(model, rows[i:i + chunk])
+        total += float(loss) * len(rows[i:i + chunk])
+    model.train()
+    return total / len(rows)
+
+
+LOG_FIELDS = ["step", "tokens", "lr", "train_loss", "aux_loss", "val_loss", "elapsed_s", "tokens_per_s"]
+
+
+def write_csv(path, log):
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+        w.writeheader()
+        for row in log:
+            w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path, state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _run_settings(args):
+    """The arguments that change the run (not where it lives, how often it saves or how many threads)."""
+    return {k: v for k, v in args.items() if k not in ("work", "checkpoint_seconds", "threads")}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--work", required=True)
+    p.add_argument("--seed", type=int, default=1611)
+    p.add_argument("--steps", type=int, default=800)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=40)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--passkey-fraction", type=float, default=0.2)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--intermediate", type=int, default=768)
+    p.add_argument("--moe-intermediate", type=int, default=128)
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--experts", type=int, default=16)
+    p.add_argument("--top-k", type=int, default=2)
+    p.add_argument("--shared", type=int, default=1)
+    p.add_argument("--aux-loss-alpha", type=float, default=0.01)
+    p.add_argument("--val-every", type=int, default=50)
+    p.add_argument("--val-windows", type=int, default=8, help="held-out windows scored during training")
+    p.add_argument("--checkpoint-seconds", type=float, default=120.0)
+    p.add_argument("--threads", type=int, default=2)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    final_path = os.path.join(args.work, "final.pt")
+    ckpt_path = os.path.join(args.work, "checkpoint.pt")
+    csv_path = os.path.join(args.work, "loss.csv")
+    if os.path.exists(final_path):
+        print(f"train: {final_path} exists; nothing to do")
+        return
+    data = Data(args.work)
+    cfg = model_config(data.tok, args)
+    torch.manual_seed(args.seed)
+    model = DeepseekForCausalLM(cfg)
+    optimizer = make_optimizer(model, args)
+    step, log, elapsed = 0, [], 0.0
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path)
+        if state["config"] != cfg or _run_settings(state["args"]) != _run_settings(vars(args)):
+            raise SystemExit(f"{ckpt_path} was made with other settings; move it away to start afresh")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        step, log, elapsed = state["step"], state["log"], state["elapsed_s"]
+        print(f"train: resumed at step {step} ({elapsed:.0f} s trained so far)")
+    total, active = count_parameters(cfg)
+    print(f"train: {total} parameters ({active} active per token), {args.steps} steps of "
+          f"{args.batch_size}x{SEQ_LEN} tokens, {len(data.train)} training tokens", flush=True)
+    val_rows = data.validation_rows(args.val_windows)
+    tokens_per_step = args.batch_size * SEQ_LEN
+
+    def checkpoint():
+        save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                    "torch_rng": torch.get_rng_state(), "step": step, "log": log,
+                                    "elapsed_s": elapsed, "config": cfg, "args": vars(args)})
+        write_csv(csv_path, log)
+
+    model.train()
+    last_save = time.time()
+    while step < args.steps:
+        t0 = time.time()
+        lr = learning_rate(step, args)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss, aux = sequence_loss(model, data.batch(args.seed, step, args.batch_size, args.passkey_fraction))
+        optimizer.zero_grad(set_to_none=True)
+        (loss + aux).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+        optimizer.step()
+        step += 1
+        dt = time.time() - t0
+        elapsed += dt
+        row = {"step": step, "tokens": step * tokens_per_step, "lr": f"{lr:.3e}", "train_loss": f"{float(loss):.4f}",
+               "aux_loss": f"{float(aux):.5f}", "elapsed_s": f"{elapsed:.1f}",
+               "tokens_per_s": f"{tokens_per_step / dt:.0f}"}
+        if step % args.val_every == 0 or step == args.steps:
+            row["val_loss"] = f"{validation_loss(model, val_rows):.4f}"
+        log.append(row)
+        print(" ".join(f"{k}={row[k]}" for k in LOG_FIELDS if k in row), flush=True)
+        if time.time() - last_save >= args.checkpoint_seconds or step == args.steps:
+            checkpoint()
+            last_save = time.time()
+    save_checkpoint(final_path, {"model": model.state_dict(), "config": cfg, "log": log, "elapsed_s": elapsed,
+                                 "step": step, "tokens": step * tokens_per_step, "args": vars(args)})
+    print(f"train: done, {step} steps, {elapsed:.0f} s -> {final_path}")
+
+
+if __name__ == "__main__":
+    main()
