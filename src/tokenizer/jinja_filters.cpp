@@ -11,6 +11,7 @@
 #include "tokenizer/jinja_arguments.h"
 #include "tokenizer/jinja_builtins.h"
 #include "tokenizer/jinja_json.h"
+#include "tokenizer/jinja_printf.h"
 #include "tokenizer/jinja_sequence_filters.h"
 #include "tokenizer/jinja_unicode.h"
 
@@ -134,22 +135,24 @@ Value filter_indent(const Value& input, const CallArgs& call) {
   return Value(first ? indention + out : out);
 }
 
-Value filter_title(const Value& input, const CallArgs&) {
-  // jinja2 splits before runs of `-`, whitespace, `(`, `{`, `[`, `<` and upper-cases each piece's first
-  // character, lower-casing the rest (unlike str.title()).
+Value filter_title(const Value& input, const CallArgs& call) {
+  // jinja2 splits before runs of `-`, whitespace, `(`, `{`, `[`, `<` and, per piece, upper-cases the first
+  // character and lower-cases the rest (unlike str.title()).
+  expect_positional("title", call, 0, 0);
   const std::u32string text = utf8_decode(to_str(input));
   auto is_separator = [](char32_t c) {
     return c == U'-' || c == U'(' || c == U'{' || c == U'[' || c == U'<' || is_python_space(c);
   };
-  std::u32string out;
+  std::string out;
   for (size_t i = 0; i < text.size();) {
     const bool separators = is_separator(text[i]);
     size_t j = i;
     while (j < text.size() && is_separator(text[j]) == separators) ++j;
-    for (size_t k = i; k < j; ++k) out.push_back(k == i ? to_upper(text[k]) : to_lower(text[k]));
+    out += str_upper(utf8_encode(std::u32string_view(text).substr(i, 1)));
+    out += str_lower(utf8_encode(std::u32string_view(text).substr(i + 1, j - i - 1)));
     i = j;
   }
-  return Value(utf8_encode(out));
+  return Value(std::move(out));
 }
 
 Value filter_tojson(const Value& input, const CallArgs& call) {
@@ -230,6 +233,18 @@ Value filter_abs(const Value& input, const CallArgs& call) {
   return Value(input.as_int() < 0 ? -input.as_int() : input.as_int());
 }
 
+// jinja2's do_format: `value % (kwargs or args)`.
+Value filter_format(const Value& input, const CallArgs& call) {
+  if (!call.positional.empty() && !call.keyword.empty())
+    render_fail("format: can't handle positional and keyword arguments at the same time");
+  if (!call.keyword.empty()) {
+    auto mapping = std::make_shared<Dict>();
+    for (const auto& [key, value] : call.keyword) mapping->set(key, value);
+    return Value(printf_format(to_str(input), Value(std::move(mapping))));
+  }
+  return Value(printf_format(to_str(input), Value::list(call.positional, SequenceKind::kTuple)));
+}
+
 template <typename Text>
 Filter text_filter(const char* name, Text transform) {
   return [name, transform](const Value& input, const CallArgs& call) {
@@ -252,6 +267,7 @@ const std::map<std::string, Filter>& filters() {
       {"escape", filter_escape},
       {"first", [](const Value& v, const CallArgs& c) { expect_positional("first", c, 0, 0); return first_or_last(v, false); }},
       {"float", filter_float},
+      {"format", filter_format},
       {"indent", filter_indent},
       {"int", filter_int},
       {"items", filter_items},

@@ -67,8 +67,11 @@ class Interpreter {
 
   Flow exec_node(const OutputNode& node, const ScopePtr& scope, std::string& out) {
     const Value value = eval(*node.value, scope);
+    // jinja2 prints these as "<generator object ... at 0x...>" and "<built-in method ...>": nothing a
+    // prompt should contain, and nothing this renderer could reproduce.
     if (value.is_list() && value.as_list().kind == SequenceKind::kGenerator)
       render_fail("cannot print a generator (jinja2 would print '<generator object ...>'); add '| list'");
+    if (value.is_callable()) render_fail("cannot print the function '", value.as_callable().name, "'; call it");
     out += to_str(value);
     return Flow::kNormal;
   }

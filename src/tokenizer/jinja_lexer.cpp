@@ -1,5 +1,7 @@
 #include "tokenizer/jinja_lexer.h"
 
+#include <unicode/uchar.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -370,6 +372,24 @@ class Lexer {
     pos_ = i + 1;
   }
 
+  // \N{BULLET}: a character by its Unicode name (or alias), matched without regard to case as Python does.
+  size_t named_escape(size_t i, std::string& out) const {
+    const size_t close = src_.find('}', i);
+    if (i + 2 >= src_.size() || src_[i + 2] != '{' || close == std::string::npos)
+      error(i, "malformed \\N{...} escape in a string literal");
+    std::string name = src_.substr(i + 3, close - i - 3);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (UCharNameChoice choice : {U_UNICODE_CHAR_NAME, U_CHAR_NAME_ALIAS}) {
+      UErrorCode status = U_ZERO_ERROR;
+      const UChar32 c = u_charFromName(choice, name.c_str(), &status);
+      if (U_SUCCESS(status) && c >= 0) {
+        utf8_append(out, static_cast<char32_t>(c));
+        return close + 1;
+      }
+    }
+    error(i, cat("unknown Unicode character name '", name, "' in a \\N{...} escape"));
+  }
+
   // Python's "unicode-escape" codec, which jinja2 applies to string literals. Unknown escapes keep
   // their backslash, as Python does.
   size_t decode_escape(size_t i, std::string& out) const {
@@ -398,7 +418,7 @@ class Lexer {
       case 'x': return hex_escape(2);
       case 'u': return hex_escape(4);
       case 'U': return hex_escape(8);
-      case 'N': error(i, "\\N{...} escapes in string literals are not supported");
+      case 'N': return named_escape(i, out);
       default: break;
     }
     if (e >= '0' && e <= '7') {

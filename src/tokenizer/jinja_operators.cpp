@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "tokenizer/jinja_printf.h"
+
 namespace dsmoe::jinja {
 namespace {
 
@@ -118,8 +120,7 @@ Value binary_operation(std::string_view op, const Value& a, const Value& b) {
     if (is_sequence(a) && (b.is_int() || b.is_bool())) return repeat(a, b.as_int());
     if (is_sequence(b) && (a.is_int() || a.is_bool())) return repeat(b, a.as_int());
   }
-  if (op == "%" && a.is_string())
-    render_fail("printf-style string formatting ('...' % args) is not supported; use ~ or format()");
+  if (op == "%" && a.is_string()) return Value(printf_format(a.as_string(), b));
   unsupported(op, a, b);
 }
 

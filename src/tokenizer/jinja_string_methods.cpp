@@ -104,10 +104,8 @@ Value split(const std::string& self, const CallArgs& call, bool from_right) {
     while (true) {
       while (i < text.size() && is_python_space(text[i])) ++i;
       if (i == text.size()) break;
-      if (budget == 0) {
-        size_t end = text.size();
-        while (end > i && is_python_space(text[end - 1])) --end;
-        parts.push_back(text.substr(i, end - i));
+      if (budget == 0) {  // the rest, trailing whitespace included, as CPython's split_whitespace
+        parts.push_back(text.substr(i));
         break;
       }
       size_t j = i;

@@ -1,6 +1,7 @@
 #include "tokenizer/jinja_unicode.h"
 
 #include <unicode/uchar.h>
+#include <unicode/ustring.h>
 
 #include <algorithm>
 
@@ -94,42 +95,90 @@ bool is_cased(char32_t c) {
 }
 bool is_alnum(char32_t c) { return u_isalnum(static_cast<UChar32>(c)) != 0; }
 
-char32_t to_lower(char32_t c) { return static_cast<char32_t>(u_tolower(static_cast<UChar32>(c))); }
-char32_t to_upper(char32_t c) { return static_cast<char32_t>(u_toupper(static_cast<UChar32>(c))); }
-char32_t to_title(char32_t c) { return static_cast<char32_t>(u_totitle(static_cast<UChar32>(c))); }
-
 namespace {
 
-template <typename Map>
-std::string map_code_points(std::string_view s, Map map) {
-  std::string out;
-  out.reserve(s.size());
-  for (char32_t c : utf8_decode(s)) utf8_append(out, map(c));
+std::u16string to_utf16(std::u32string_view code_points) {
+  std::u16string out;
+  for (char32_t c : code_points) {
+    if (c < 0x10000) {
+      out.push_back(static_cast<char16_t>(c));
+    } else {
+      out.push_back(static_cast<char16_t>(0xD800 + ((c - 0x10000) >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+    }
+  }
   return out;
 }
 
+std::u32string from_utf16(std::u16string_view units) {
+  std::u32string out;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const char16_t u = units[i];
+    if (u >= 0xD800 && u < 0xDC00 && i + 1 < units.size() && units[i + 1] >= 0xDC00 && units[i + 1] < 0xE000) {
+      out.push_back(0x10000 + ((static_cast<char32_t>(u) - 0xD800) << 10) + (units[i + 1] - 0xDC00));
+      ++i;
+    } else {
+      out.push_back(u);
+    }
+  }
+  return out;
+}
+
+enum class Case { kLower, kUpper, kTitle };
+
+// Full Unicode case mappings in the root locale, as Python's str methods apply them ('ß'.upper() is 'SS',
+// a final 'Σ' lowers to 'ς'). kTitle title-cases the start of each word.
+std::u32string full_case(std::u32string_view text, Case target) {
+  const std::u16string source = to_utf16(text);
+  std::u16string mapped(source.size() * 3 + 4, u'\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UErrorCode status = U_ZERO_ERROR;
+    const auto capacity = static_cast<int32_t>(mapped.size());
+    const auto length = static_cast<int32_t>(source.size());
+    int32_t n = 0;
+    if (target == Case::kLower) {
+      n = u_strToLower(reinterpret_cast<UChar*>(mapped.data()), capacity, reinterpret_cast<const UChar*>(source.data()),
+                       length, "", &status);
+    } else if (target == Case::kUpper) {
+      n = u_strToUpper(reinterpret_cast<UChar*>(mapped.data()), capacity, reinterpret_cast<const UChar*>(source.data()),
+                       length, "", &status);
+    } else {
+      n = u_strToTitle(reinterpret_cast<UChar*>(mapped.data()), capacity, reinterpret_cast<const UChar*>(source.data()),
+                       length, nullptr, "", &status);
+    }
+    if (status == U_BUFFER_OVERFLOW_ERROR) {
+      mapped.assign(static_cast<size_t>(n) + 1, u'\0');
+      continue;
+    }
+    if (U_FAILURE(status)) return std::u32string(text);
+    mapped.resize(static_cast<size_t>(n));
+    return from_utf16(mapped);
+  }
+  return std::u32string(text);
+}
+
+std::u32string title_one(char32_t c) { return full_case(std::u32string(1, c), Case::kTitle); }
+
 }  // namespace
 
-std::string str_lower(std::string_view s) { return map_code_points(s, to_lower); }
-std::string str_upper(std::string_view s) { return map_code_points(s, to_upper); }
+std::string str_lower(std::string_view s) { return utf8_encode(full_case(utf8_decode(s), Case::kLower)); }
+std::string str_upper(std::string_view s) { return utf8_encode(full_case(utf8_decode(s), Case::kUpper)); }
 
 std::string str_capitalize(std::string_view s) {
-  bool first = true;
-  return map_code_points(s, [&first](char32_t c) {
-    const char32_t mapped = first ? to_title(c) : to_lower(c);
-    first = false;
-    return mapped;
-  });
+  const std::u32string text = utf8_decode(s);
+  if (text.empty()) return "";
+  return utf8_encode(title_one(text[0]) + full_case(std::u32string_view(text).substr(1), Case::kLower));
 }
 
 std::string str_title(std::string_view s) {
-  // CPython: a letter is title-cased when the code point before it is not cased, lower-cased otherwise.
+  // CPython: a character is title-cased when the one before it is not cased, lower-cased otherwise.
   bool previous_cased = false;
-  return map_code_points(s, [&previous_cased](char32_t c) {
-    const char32_t mapped = previous_cased ? to_lower(c) : to_title(c);
+  std::u32string out;
+  for (char32_t c : utf8_decode(s)) {
+    out += previous_cased ? full_case(std::u32string(1, c), Case::kLower) : title_one(c);
     previous_cased = is_cased(c);
-    return mapped;
-  });
+  }
+  return utf8_encode(out);
 }
 
 std::string str_strip(std::string_view s, const std::u32string* chars, StripSide side) {

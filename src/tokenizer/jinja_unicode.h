@@ -28,12 +28,7 @@ bool is_cased_upper(char32_t c);
 bool is_cased(char32_t c);
 bool is_alnum(char32_t c);
 
-// Simple (one-to-one) Unicode case mappings; Python uses the full mappings, which differ only for a
-// handful of code points such as 'ß'.upper() == 'SS'.
-char32_t to_lower(char32_t c);
-char32_t to_upper(char32_t c);
-char32_t to_title(char32_t c);
-
+// Python's case methods, with full Unicode mappings: 'ß'.upper() == 'SS'.
 std::string str_lower(std::string_view s);
 std::string str_upper(std::string_view s);
 std::string str_capitalize(std::string_view s);  // str.capitalize(): first title-cased, rest lower
