@@ -58,6 +58,7 @@ BpeModel::BpeModel(const json& spec) {
     byte_ids_[b] = token_id(name).value_or(-1);
   }
   parse_merges(required(spec, "merges", kWhere));
+  prepare_chunking();
 }
 
 void BpeModel::parse_merges(const json& merges) {
@@ -91,8 +92,38 @@ void BpeModel::parse_merges(const json& merges) {
     const size_t prefix = std::min(continuing_subword_prefix_.size(), right.size());
     const int32_t merged_id = id_of(left + right.substr(prefix), rank);
     // A repeated pair keeps its last rank, as HF's collect into a map does.
-    merges_.insert_or_assign(pair_key(left_id, right_id), Merge{uint32_t(rank), merged_id});
+    merges_.set(uint32_t(left_id), uint32_t(right_id), Merge{uint32_t(rank), merged_id});
+    if (left.empty() || right.empty()) {
+      can_chunk_ = false;  // an empty token joins anything: no cut is provably safe
+      continue;
+    }
+    size_t last = left.size() - 1;
+    while (last > 0 && (static_cast<unsigned char>(left[last]) & 0xC0) == 0x80) --last;
+    size_t first = 0;
+    joinable_chars_.set(utf8::next(left, last), utf8::next(right, first), true);
   }
+}
+
+void BpeModel::prepare_chunking() {
+  plain_symbols_ = continuing_subword_prefix_.empty() && end_of_word_suffix_.empty();
+  can_chunk_ = can_chunk_ && plain_symbols_;
+  direct_char_ids_.assign(kDirectChars, -1);
+  for (const auto& [token, id] : vocab_) {
+    if (token.empty()) continue;
+    size_t pos = 0;
+    const char32_t c = utf8::next(token, pos);
+    if (pos == token.size() && c < kDirectChars) direct_char_ids_[c] = id;
+  }
+}
+
+// The id of the one-character token `text` (whose code point is c).
+std::optional<int32_t> BpeModel::char_id(char32_t c, std::string_view text) const {
+  if (c < kDirectChars) {
+    const int32_t id = direct_char_ids_[c];
+    if (id < 0) return std::nullopt;
+    return id;
+  }
+  return token_id(text);
 }
 
 std::optional<int32_t> BpeModel::token_id(std::string_view token) const {
@@ -107,30 +138,47 @@ const std::string* BpeModel::token_text(int32_t id) const {
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
-  if (word.empty()) return;
-  if (ignore_merges_) {
+  if (word.empty() || word_cache_.lookup(word, ids)) return;
+  const size_t first = ids.size();
+  if (ignore_merges_ && token_id(word)) {
     // Llama-3 style: a word that is itself a token is emitted whole, whatever the merges would do.
-    if (auto id = token_id(word)) {
-      ids.push_back(*id);
-      return;
+    ids.push_back(*token_id(word));
+  } else if (can_chunk_ && word.size() >= kChunkWordBytes) {
+    merge_in_chunks(word, ids);
+  } else {
+    merge_word(word, ids);
+  }
+  word_cache_.store(word, ids.data() + first, ids.size() - first);
+}
+
+// A long word (a whole line when there is no pre-tokenizer, as in Llama 2) is cut between characters x and y
+// where x and y are tokens and no merge joins a token ending in x to one starting with y. No merge can then ever
+// cross the cut, so HF's merge order inside each side is unchanged and the ids are those of the whole word; the
+// pieces are short, so they hit the cache and the merge heap stays small.
+void BpeModel::merge_in_chunks(std::string_view word, std::vector<int32_t>& ids) const {
+  size_t chunk_begin = 0;
+  char32_t previous = 0;
+  bool previous_is_token = false;
+  for (size_t pos = 0; pos < word.size();) {
+    const size_t begin = pos;
+    const char32_t c = utf8::next(word, pos);
+    const bool is_token = char_id(c, word.substr(begin, pos - begin)).has_value();
+    if (begin > chunk_begin && previous_is_token && is_token && !joinable_chars_.find(previous, c)) {
+      merge_cached(word.substr(chunk_begin, begin - chunk_begin), ids);
+      chunk_begin = begin;
     }
+    previous = c;
+    previous_is_token = is_token;
   }
-  const bool cacheable = word.size() < kCacheMaxWordBytes;
-  if (cacheable) {
-    std::lock_guard lock(cache_mutex_);
-    auto hit = cache_.find(word);
-    if (hit != cache_.end()) {
-      ids.insert(ids.end(), hit->second.begin(), hit->second.end());
-      return;
-    }
-  }
-  std::vector<int32_t> word_ids;
-  merge_word(word, word_ids);
-  ids.insert(ids.end(), word_ids.begin(), word_ids.end());
-  if (cacheable) {
-    std::lock_guard lock(cache_mutex_);
-    if (cache_.size() < kCacheCapacity) cache_.emplace(std::string(word), std::move(word_ids));
-  }
+  merge_cached(word.substr(chunk_begin), ids);
+}
+
+void BpeModel::merge_cached(std::string_view word, std::vector<int32_t>& ids) const {
+  WordCache& cache = ignore_merges_ ? merge_cache_ : word_cache_;
+  if (cache.lookup(word, ids)) return;
+  const size_t first = ids.size();
+  merge_word(word, ids);
+  cache.store(word, ids.data() + first, ids.size() - first);
 }
 
 // HF BPE::merge_word: one symbol per character (with prefix/suffix), byte fallback or unk for unknown ones.
@@ -151,11 +199,18 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& ids) cons
     pos += utf8::char_length(static_cast<unsigned char>(word[pos]));
     const uint32_t length = uint32_t(pos - begin);
     piece.clear();
-    if (begin > 0) piece += continuing_subword_prefix_;
-    piece.append(word.substr(begin, length));
-    if (pos >= word.size()) piece += end_of_word_suffix_;
-
-    if (auto id = token_id(piece)) {
+    std::optional<int32_t> id;
+    if (plain_symbols_) {
+      size_t next = begin;
+      id = char_id(utf8::next(word, next), word.substr(begin, length));
+      if (!id) piece.assign(word.substr(begin, length));
+    } else {
+      if (begin > 0) piece += continuing_subword_prefix_;
+      piece.append(word.substr(begin, length));
+      if (pos >= word.size()) piece += end_of_word_suffix_;
+      id = token_id(piece);
+    }
+    if (id) {
       if (pending_unk >= 0) add(pending_unk, pending_unk_length);
       pending_unk = -1;
       add(*id, length);
@@ -201,10 +256,7 @@ void BpeModel::apply_merges(std::vector<int32_t>& symbols, std::vector<uint32_t>
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
-  auto lookup = [&](int32_t left, int32_t right) -> const Merge* {
-    auto found = merges_.find(pair_key(left, right));
-    return found == merges_.end() ? nullptr : &found->second;
-  };
+  auto lookup = [&](int32_t left, int32_t right) { return merges_.find(uint32_t(left), uint32_t(right)); };
   for (long i = 0; i + 1 < n; ++i) {
     if (const Merge* m = lookup(symbols[size_t(i)], symbols[size_t(i + 1)])) queue.push({m->rank, i, m->merged_id});
   }

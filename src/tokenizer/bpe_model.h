@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,13 +11,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/pair_table.h"
+#include "tokenizer/word_cache.h"
+
 namespace dsmoe {
 
-// Hashing std::string and std::string_view alike, so that lookups by view allocate nothing.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 using TokenMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
 class BpeModel {
@@ -38,26 +35,38 @@ class BpeModel {
     uint32_t rank;
     int32_t merged_id;
   };
-  static uint64_t pair_key(int32_t left, int32_t right) { return (uint64_t(uint32_t(left)) << 32) | uint32_t(right); }
 
   void parse_merges(const nlohmann::json& merges);
+  void prepare_chunking();
+  std::optional<int32_t> char_id(char32_t c, std::string_view text) const;
+  void merge_cached(std::string_view word, std::vector<int32_t>& ids) const;
+  void merge_in_chunks(std::string_view word, std::vector<int32_t>& ids) const;
   void merge_word(std::string_view word, std::vector<int32_t>& ids) const;
   void apply_merges(std::vector<int32_t>& symbols, std::vector<uint32_t>& lengths) const;
 
   TokenMap vocab_;
   std::vector<std::string> id_to_token_;
   std::vector<bool> has_id_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  PairTable<Merge> merges_;  // (left id, right id) -> rank and merged id
   std::optional<int32_t> unk_id_;
   std::string unk_token_;
   std::string continuing_subword_prefix_, end_of_word_suffix_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
   int32_t byte_ids_[256];  // <0xNN> ids for byte fallback, -1 where absent
 
-  // Words seen before and their ids; HF keeps the same per-word cache. Bounded so memory cannot grow forever.
-  static constexpr size_t kCacheCapacity = 1 << 16, kCacheMaxWordBytes = 256;
-  mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> cache_;
+  // Long words are cut where no merge can ever join the two sides (see tokenize_in_chunks): between characters x
+  // and y when no merge (a, b) has a ending in x and b starting with y. These are the (x, y) that some merge joins.
+  PairTable<bool> joinable_chars_;
+  bool plain_symbols_ = false;  // no subword prefix or suffix: a word's first symbols are its characters
+  bool can_chunk_ = true;       // plain symbols, and no merge with an empty side
+  // Ids of single-character tokens by code point, for the common characters (-1: not a token).
+  static constexpr char32_t kDirectChars = 0x3400;
+  std::vector<int32_t> direct_char_ids_;
+
+  static constexpr size_t kChunkWordBytes = 64;  // words this long are merged in chunks
+  // Words already encoded -> their ids. With ignore_merges a word's ids are not always its merge, so the merges of
+  // chunks are then kept apart.
+  mutable WordCache word_cache_, merge_cache_;
 };
 
 }  // namespace dsmoe

@@ -1,7 +1,9 @@
 #include "tokenizer/pre_tokenizers.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "tokenizer/byte_level.h"
 #include "tokenizer/json_fields.h"
@@ -87,39 +89,24 @@ std::vector<PatternSpan> char_spans(std::string_view text, Predicate&& matches) 
   return spans;
 }
 
-// Replaces every segment that is not yet a token by the pieces `cut` appends for it; empty pieces are dropped.
-template <typename Cut>
-void split_each(Segments& segments, Cut&& cut) {
-  Segments result;
-  result.reserve(segments.size());
-  for (auto& segment : segments) {
-    if (segment.token_id >= 0) {
-      result.push_back(std::move(segment));
-      continue;
-    }
-    const size_t first = result.size();
-    cut(segment, result);
-    result.erase(std::remove_if(result.begin() + long(first), result.end(),
-                                [](const Segment& s) { return s.token_id < 0 && s.text.empty(); }),
-                 result.end());
+// Emits the non-empty ranges of `input`; a piece is at the origin when its parent is and it starts there.
+void emit_ranges(PreToken input, const std::vector<std::pair<size_t, size_t>>& ranges, PreTokenSink emit) {
+  for (const auto& [begin, end] : ranges) {
+    if (end > begin) emit(PreToken{input.text.substr(begin, end - begin), input.at_origin && begin == 0});
   }
-  segments = std::move(result);
+}
+
+void emit_range(PreToken input, size_t begin, size_t end, PreTokenSink emit) {
+  if (end > begin) emit(PreToken{input.text.substr(begin, end - begin), input.at_origin && begin == 0});
 }
 
 // prefix + text (std::string::insert at 0 trips GCC 12's -Wrestrict false positive, PR 105651).
-std::string prefixed(std::string_view prefix, const std::string& text) {
+std::string prefixed(std::string_view prefix, std::string_view text) {
   std::string out;
   out.reserve(prefix.size() + text.size());
   out.append(prefix);
   out.append(text);
   return out;
-}
-
-void append_pieces(const Segment& segment, const std::vector<PatternSpan>& spans, SplitBehavior behavior,
-                   Segments& out) {
-  for (const auto& [begin, end] : kept_ranges(spans, behavior)) {
-    out.push_back(Segment{segment.text.substr(begin, end - begin), -1, segment.at_origin && begin == 0});
-  }
 }
 
 SplitBehavior parse_behavior(const json& spec, const std::string& where) {
@@ -137,14 +124,26 @@ class Split : public PreTokenizer {
  public:
   Split(Pattern pattern, SplitBehavior behavior, bool invert)
       : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](const Segment& segment, Segments& out) {
-      std::vector<PatternSpan> spans = pattern_.find_spans(segment.text);
-      if (invert_) {
-        for (auto& s : spans) s.is_match = !s.is_match;
-      }
-      append_pieces(segment, spans, behavior_, out);
-    });
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    const std::string_view text = input.text;
+    if (behavior_ == SplitBehavior::kIsolated || behavior_ == SplitBehavior::kRemoved) {
+      // Streamed: every match and every gap is a piece; Removed drops the matches (the gaps, when inverted).
+      const bool keep_gaps = behavior_ == SplitBehavior::kIsolated || !invert_;
+      const bool keep_matches = behavior_ == SplitBehavior::kIsolated || invert_;
+      size_t previous = 0;
+      pattern_.for_each_match(text, [&](size_t begin, size_t end) {
+        if (keep_gaps) emit_range(input, previous, begin, emit);
+        if (keep_matches) emit_range(input, begin, end, emit);
+        previous = end;
+      });
+      if (keep_gaps) emit_range(input, previous, text.size(), emit);
+      return;
+    }
+    std::vector<PatternSpan> spans = pattern_.find_spans(text);
+    if (invert_) {
+      for (auto& s : spans) s.is_match = !s.is_match;
+    }
+    emit_ranges(input, kept_ranges(spans, behavior_), emit);
   }
 
  private:
@@ -158,23 +157,30 @@ class ByteLevel : public PreTokenizer {
  public:
   ByteLevel(bool add_prefix_space, bool use_regex)
       : add_prefix_space_(add_prefix_space), use_regex_(use_regex), regex_(Pattern::regex(kGpt2Regex, "ByteLevel")) {}
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](Segment& segment, Segments& out) {
-      if (add_prefix_space_ && (segment.text.empty() || segment.text[0] != ' '))
-        segment.text = prefixed(" ", segment.text);
-      if (use_regex_) {
-        append_pieces(segment, regex_.find_spans(segment.text), SplitBehavior::kIsolated, out);
-      } else {
-        out.push_back(std::move(segment));
-      }
-    });
-    for (auto& segment : segments) {
-      if (segment.token_id >= 0) continue;
-      std::string mapped;
-      mapped.reserve(segment.text.size() * 2);
-      byte_level::append_encoded(segment.text, mapped);
-      segment.text = std::move(mapped);
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    std::string with_space;
+    if (add_prefix_space_ && !input.text.empty() && input.text[0] != ' ') {
+      with_space = prefixed(" ", input.text);
+      input.text = with_space;
     }
+    std::string mapped;
+    auto emit_mapped = [&](size_t begin, size_t end) {
+      if (end <= begin) return;
+      mapped.clear();
+      byte_level::append_encoded(input.text.substr(begin, end - begin), mapped);
+      emit(PreToken{mapped, input.at_origin && begin == 0});
+    };
+    if (!use_regex_) {
+      emit_mapped(0, input.text.size());
+      return;
+    }
+    size_t previous = 0;
+    regex_.for_each_match(input.text, [&](size_t begin, size_t end) {
+      emit_mapped(previous, begin);
+      emit_mapped(begin, end);
+      previous = end;
+    });
+    emit_mapped(previous, input.text.size());
   }
 
  private:
@@ -185,11 +191,11 @@ class ByteLevel : public PreTokenizer {
 class Digits : public PreTokenizer {
  public:
   explicit Digits(bool individual) : individual_(individual) {}
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](const Segment& segment, Segments& out) {
-      append_pieces(segment, char_spans(segment.text, utf8::is_numeric),
-                    individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous, out);
-    });
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    emit_ranges(input,
+                kept_ranges(char_spans(input.text, utf8::is_numeric),
+                            individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous),
+                emit);
   }
 
  private:
@@ -202,39 +208,40 @@ enum class PrependScheme { kFirst, kAlways, kNever };
 class Metaspace : public PreTokenizer {
  public:
   Metaspace(std::string replacement, PrependScheme scheme, bool split)
-      : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {
-    size_t pos = 0;
-    replacement_char_ = utf8::next(replacement_, pos);
-  }
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](Segment& segment, Segments& out) {
-      std::string replaced;
-      replaced.reserve(segment.text.size());
-      for (const char c : segment.text) {
-        if (c == ' ') {
-          replaced += replacement_;
-        } else {
-          replaced += c;
-        }
+      : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {}
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    std::string replaced;
+    replaced.reserve(input.text.size() + replacement_.size());
+    const std::string_view r = replacement_;
+    const bool starts_with_replacement =
+        input.text.substr(0, r.size()) == r || (!input.text.empty() && input.text[0] == ' ');
+    if (!starts_with_replacement &&
+        (scheme_ == PrependScheme::kAlways || (scheme_ == PrependScheme::kFirst && input.at_origin))) {
+      replaced += replacement_;
+    }
+    for (const char c : input.text) {
+      if (c == ' ') {
+        replaced += replacement_;
+      } else {
+        replaced += c;
       }
-      const bool starts_with_replacement = replaced.compare(0, replacement_.size(), replacement_) == 0;
-      if (!starts_with_replacement &&
-          (scheme_ == PrependScheme::kAlways || (scheme_ == PrependScheme::kFirst && segment.at_origin))) {
-        replaced = prefixed(replacement_, replaced);
-      }
-      segment.text = std::move(replaced);
-      if (!split_) {
-        out.push_back(std::move(segment));
-        return;
-      }
-      const auto spans = char_spans(segment.text, [&](char32_t c) { return c == replacement_char_; });
-      append_pieces(segment, spans, SplitBehavior::kMergedWithNext, out);
-    });
+    }
+    const PreToken whole{replaced, input.at_origin};
+    if (!split_) {
+      emit(whole);
+      return;
+    }
+    // HF splits on the replacement with MergedWithNext: every replacement starts a new piece.
+    size_t begin = 0;
+    for (size_t at = replaced.find(r); at != std::string::npos; at = replaced.find(r, at + r.size())) {
+      emit_range(whole, begin, at, emit);
+      begin = at;
+    }
+    emit_range(whole, begin, replaced.size(), emit);
   }
 
  private:
   std::string replacement_;
-  char32_t replacement_char_ = 0;
   PrependScheme scheme_;
   bool split_;
 };
@@ -242,48 +249,57 @@ class Metaspace : public PreTokenizer {
 // HF Whitespace: the regex \w+|[^\w\s]+ (Rust regex classes), with everything between matches removed.
 class Whitespace : public PreTokenizer {
  public:
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](const Segment& segment, Segments& out) {
-      const std::string& text = segment.text;
-      enum Kind { kSpace, kWord, kOther };
-      const auto kind_of = [](char32_t c) {
-        return utf8::is_word(c) ? kWord : utf8::is_whitespace(c) ? kSpace : kOther;
-      };
-      size_t pos = 0;
-      while (pos < text.size()) {
-        const size_t begin = pos;
-        const Kind kind = kind_of(utf8::next(text, pos));
-        size_t end = pos;
-        while (end < text.size()) {
-          size_t next = end;
-          if (kind_of(utf8::next(text, next)) != kind) break;
-          end = next;
-        }
-        if (kind != kSpace)
-          out.push_back(Segment{text.substr(begin, end - begin), -1, segment.at_origin && begin == 0});
-        pos = end;
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    const std::string_view text = input.text;
+    enum Kind { kSpace, kWord, kOther };
+    const auto kind_of = [](char32_t c) { return utf8::is_word(c) ? kWord : utf8::is_whitespace(c) ? kSpace : kOther; };
+    size_t pos = 0;
+    while (pos < text.size()) {
+      const size_t begin = pos;
+      const Kind kind = kind_of(utf8::next(text, pos));
+      size_t end = pos;
+      while (end < text.size()) {
+        size_t next = end;
+        if (kind_of(utf8::next(text, next)) != kind) break;
+        end = next;
       }
-    });
+      if (kind != kSpace) emit_range(input, begin, end, emit);
+      pos = end;
+    }
   }
 };
 
+// Runs of non-whitespace.
 class WhitespaceSplit : public PreTokenizer {
  public:
-  void pre_tokenize(Segments& segments) const override {
-    split_each(segments, [&](const Segment& segment, Segments& out) {
-      append_pieces(segment, char_spans(segment.text, utf8::is_whitespace), SplitBehavior::kRemoved, out);
-    });
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override {
+    const std::string_view text = input.text;
+    size_t word_begin = 0;
+    for (size_t pos = 0; pos < text.size();) {
+      const size_t begin = pos;
+      if (utf8::is_whitespace(utf8::next(text, pos))) {
+        emit_range(input, word_begin, begin, emit);
+        word_begin = pos;
+      }
+    }
+    emit_range(input, word_begin, text.size(), emit);
   }
 };
 
+// Each piece of one step goes through the remaining steps before the next piece is cut.
 class Sequence : public PreTokenizer {
  public:
   explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
-  void pre_tokenize(Segments& segments) const override {
-    for (const auto& step : steps_) step->pre_tokenize(segments);
-  }
+  void pre_tokenize(PreToken input, PreTokenSink emit) const override { run(0, input, emit); }
 
  private:
+  void run(size_t step, PreToken input, PreTokenSink emit) const {
+    if (step == steps_.size()) {
+      emit(input);
+      return;
+    }
+    steps_[step]->pre_tokenize(input, [&](PreToken piece) { run(step + 1, piece, emit); });
+  }
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 

@@ -94,14 +94,15 @@ std::unique_ptr<Tokenizer> Tokenizer::load_dir(const std::string& model_dir) {
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   const std::string valid = utf8::is_valid(text) ? std::string(text) : utf8::to_valid(text);
-  Segments segments = added_->extract_and_normalize(valid, normalizer_.get());
-  if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(segments);
   std::vector<int32_t> ids;
   ids.reserve(valid.size() / 3 + 4);
-  for (const Segment& segment : segments) {
+  const auto to_model = [&](PreToken word) { model_->tokenize(word.text, ids); };
+  for (const Segment& segment : added_->extract_and_normalize(valid, normalizer_.get())) {
     if (segment.token_id >= 0) {
       ids.push_back(segment.token_id);
-    } else {
+    } else if (pre_tokenizer_) {
+      pre_tokenizer_->pre_tokenize(PreToken{segment.text, segment.at_origin}, to_model);
+    } else if (!segment.text.empty()) {
       model_->tokenize(segment.text, ids);
     }
   }
