@@ -92,8 +92,9 @@ def build(out_path):
     return corpus
 
 
-def passkey_document(rng, count_tokens, max_tokens):
-    """Segments [(text, is_answer)] of one passkey document of at most max_tokens tokens.
+def passkey_document(rng, count_tokens, max_tokens, min_tokens=None):
+    """Segments [(text, is_answer)] of one passkey document of at most max_tokens tokens (and, given
+    min_tokens, about that many at least; by default anything from the fixed sentences up).
 
     count_tokens(text) -> int must be the tokenizer's count; pieces joined here start at pre-token
     boundaries, so the document's length is the sum of its pieces' counts.
@@ -102,7 +103,8 @@ def passkey_document(rng, count_tokens, max_tokens):
     needle = f" The pass key is {key}. Remember it."
     question = " What is the pass key? The pass key is"
     fixed = count_tokens(needle) + count_tokens(question) + count_tokens(" " + key) + count_tokens(".")
-    budget = rng.randint(fixed + 8, max_tokens) - fixed  # tokens left for filler
+    low = fixed + 8 if min_tokens is None else max(fixed + 8, min_tokens)
+    budget = rng.randint(low, max_tokens) - fixed  # tokens left for filler
     filler = []
     while True:
         sentence = " " + rng.choice(FILLER)

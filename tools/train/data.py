@@ -36,10 +36,10 @@ class Data:
     def count_tokens(self, text):
         return len(self.tok.encode(text))
 
-    def passkey(self, rng, max_tokens=SEQ_LEN - 1):
+    def passkey(self, rng, max_tokens=SEQ_LEN - 1, min_tokens=None):
         """(ids, answer mask, key) of one passkey document, BOS first, at most max_tokens + 1 ids."""
         while True:
-            segments = corpus_mod.passkey_document(rng, self.count_tokens, max_tokens)
+            segments = corpus_mod.passkey_document(rng, self.count_tokens, max_tokens, min_tokens)
             ids, mask = [self.tok.bos_id], [False]
             for text, is_answer in segments:
                 piece = self.tok.encode(text)

@@ -32,7 +32,8 @@ main() {
     "$py" train.py --work "$work" "$@"
     [ -f "$work/eval.json" ] || "$py" evaluate.py --work "$work"
     "$py" export.py --work "$work" --out "$export_dir"
-    "$py" golden.py --model "$export_dir" --work "$work" --out "$golden_dir"
+    "$py" golden.py --model "$export_dir" --out "$golden_dir"
+    "$py" check_golden.py --model "$export_dir" --golden "$golden_dir"
     echo "run.sh: done"
 }
 main "$@"
