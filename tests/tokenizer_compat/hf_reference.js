@@ -13,7 +13,7 @@ async function main() {
   if (!prefix || !tokenizerPath || !corpusOrFlag) {
     throw new Error('usage: hf_reference.js NPM_PREFIX TOKENIZER_JSON (CORPUS_JSONL | --bench TEXT_FILE)');
   }
-  const { Tokenizer } = require(path.join(prefix, 'node_modules', 'tokenizers'));
+  const { Tokenizer } = require(path.resolve(prefix, 'node_modules', 'tokenizers'));
   const tok = await Tokenizer.fromFile(tokenizerPath);
 
   if (corpusOrFlag === '--bench') {
