@@ -1,12 +1,73 @@
-// dsmoe run: work in progress (issue 3).
+// dsmoe run: generate text from a prompt (-p, -f or stdin), streamed to stdout as it is produced.
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
 #include "commands.h"
 #include "core/errors.h"
+#include "generation_options.h"
 
 namespace dsmoe::cli {
+namespace {
+
+struct RunArgs {
+  GenerationOptions generation;
+  std::string prompt;
+  std::string prompt_file;
+  bool display_prompt = true;
+  std::string ids_out;  // optional JSON record of prompt and generated ids
+};
+
+std::string read_prompt(const RunArgs& args) {
+  if (!args.prompt.empty()) return args.prompt;
+  if (!args.prompt_file.empty()) {
+    std::ifstream in(args.prompt_file, std::ios::binary);
+    if (!in) fail(args.prompt_file, ": cannot open");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return std::string(std::istreambuf_iterator<char>(std::cin), {});
+}
+
+int run_generation(RunArgs& args) {
+  const std::string prompt = read_prompt(args);
+  LoadedModel loaded = load_for_generation(args.generation);
+  Sampler sampler = make_sampler(args.generation);
+  Generator generator(*loaded.model, *loaded.tokenizer, loaded.context);
+
+  GenerationRequest request;
+  request.tokens = loaded.tokenizer->encode(prompt, /*add_special_tokens=*/true);
+  request.max_new_tokens = args.generation.max_new_tokens;
+  request.stop_strings = args.generation.stop_strings;
+  request.end_tokens = loaded.end_tokens;
+  if (args.display_prompt) std::cout << prompt << std::flush;
+  const GenerationStats stats = generator.generate(request, sampler, [](std::string_view text) {
+    std::cout << text << std::flush;
+  });
+  std::cout << "\n";
+  if (stats.reason == StopReason::kContextFull) {
+    std::cerr << "dsmoe: stopped: the context of " << loaded.context << " tokens is full (raise --ctx)\n";
+  }
+  print_speed(stats);
+  if (!args.ids_out.empty()) {
+    std::ofstream out(args.ids_out);
+    if (!out) fail(args.ids_out, ": cannot create");
+    out << nlohmann::json{{"prompt", request.tokens}, {"generated", stats.generated},
+                          {"stop", stop_reason_text(stats.reason)}}.dump()
+        << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
 
 Handler add_run_command(CLI::App& app) {
-  app.allow_extras();
-  return [] () -> int { fail("run: not implemented yet (issue 3)"); };
+  auto args = std::make_shared<RunArgs>();
+  add_generation_options(app, args->generation);
+  app.add_option("-p,--prompt", args->prompt, "the prompt (default: -f FILE, else standard input)");
+  app.add_option("-f,--file", args->prompt_file, "read the prompt from a file");
+  app.add_flag("!--no-display-prompt", args->display_prompt, "print only the generated text");
+  app.add_option("--ids-out", args->ids_out, "write the prompt and generated token ids as JSON");
+  return [args] { return run_generation(*args); };
 }
 
 }  // namespace dsmoe::cli

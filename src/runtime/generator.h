@@ -1,0 +1,60 @@
+// The generation loop: prefill what the KV cache does not hold yet in one batched pass, then decode
+// one token at a time, streaming text as it becomes complete UTF-8. Keeps the cache across calls, so
+// a chat turn prefills only the new tokens.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsmoe/dsmoe.h"
+#include "runtime/sampler.h"
+
+namespace dsmoe {
+
+class Tokenizer;
+
+enum class StopReason { kEndOfSequence, kStopString, kMaxTokens, kContextFull };
+const char* stop_reason_text(StopReason reason);
+
+struct GenerationStats {
+  int64_t prompt_tokens = 0;  // tokens prefilled this call (after reusing the cache)
+  int64_t reused_tokens = 0;  // tokens already in the cache
+  int64_t generated_tokens = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  StopReason reason = StopReason::kMaxTokens;
+  std::vector<int32_t> generated;  // the sampled ids, in order (including a final end token)
+};
+
+struct GenerationRequest {
+  std::vector<int32_t> tokens;  // the whole sequence so far: prompt, or the rendered conversation
+  int64_t max_new_tokens = 256;  // < 0: until the end token or a full context
+  std::vector<std::string> stop_strings;
+  std::vector<int32_t> end_tokens;  // generation stops when one is sampled
+};
+
+class Generator {
+ public:
+  Generator(const Model& model, const Tokenizer& tokenizer, int64_t context);
+
+  // Throws Error when request.tokens does not fit in the context.
+  GenerationStats generate(const GenerationRequest& request, Sampler& sampler,
+                           const std::function<void(std::string_view)>& on_text);
+
+  const std::vector<int32_t>& cached_tokens() const { return cached_; }
+  int64_t context() const { return session_.context(); }
+
+ private:
+  // Keeps the longest cached prefix of `tokens` (at least one token is left to feed) and returns
+  // the logits of the last position after feeding the rest.
+  std::vector<float> feed_prompt(const std::vector<int32_t>& tokens, GenerationStats& stats);
+
+  const Tokenizer& tokenizer_;
+  Session session_;
+  std::vector<int32_t> cached_;  // the tokens whose keys and values the session holds
+};
+
+}  // namespace dsmoe

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""A small byte-level BPE tokenizer in HF tokenizer.json form, for tiny test models that generate text.
+
+The 256 byte symbols (GPT-2's bytes_to_unicode alphabet), merges learnt greedily from a few sentences
+of our own, then the DeepSeek begin/end-of-sentence tokens as special added tokens. The post-processor
+prepends BOS, as DeepSeek's tokenizer does; tokenizer_config.json carries the DeepSeek-MoE chat format.
+"""
+import collections
+import json
+import os
+
+BOS = "<｜begin▁of▁sentence｜>"
+EOS = "<｜end▁of▁sentence｜>"
+
+TRAINING_TEXT = (
+    "In the beginning the tiny model had no words, and the tests gave it bytes. "
+    "Then the merges came: the pairs that stood together most often were joined, one rank at a time. "
+    "The engine reads the merges, the engine splits the text, and the engine writes the ids. "
+    "User: say something.\n\nAssistant: something, said the model, then it stopped."
+)
+
+# DeepSeek-MoE chat: "User: ...\n\nAssistant: ..." turns, BOS first, EOS after each reply.
+CHAT_TEMPLATE = (
+    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\n\n' }}"
+    "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + eos_token }}"
+    "{% elif message['role'] == 'system' %}{{ message['content'] + '\n\n' }}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+)
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from bytes to printable characters (printable bytes map to themselves)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
+    mapping = {}
+    shift = 0
+    for b in range(256):
+        if b in printable:
+            mapping[b] = chr(b)
+        else:
+            mapping[b] = chr(256 + shift)
+            shift += 1
+    return mapping
+
+
+def learn_merges(text, n_merges):
+    alphabet = bytes_to_unicode()
+    # Words as GPT-2 pre-tokenizes them, roughly: a leading space belongs to the word.
+    words = collections.Counter()
+    for i, piece in enumerate(text.split(" ")):
+        word = (" " if i else "") + piece
+        words[tuple(alphabet[b] for b in word.encode("utf-8"))] += 1
+    merges = []
+    for _ in range(n_merges):
+        pairs = collections.Counter()
+        for word, count in words.items():
+            for a, b in zip(word, word[1:]):
+                pairs[(a, b)] += count
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda item: (item[1], item[0]))[0]
+        merges.append(best)
+        merged = collections.Counter()
+        for word, count in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] += count
+        words = merged
+    return merges
+
+
+def build(n_merges=40):
+    """(tokenizer.json dict, tokenizer_config.json dict, vocab size)."""
+    alphabet = bytes_to_unicode()
+    vocab = {alphabet[b]: b for b in range(256)}
+    merges = learn_merges(TRAINING_TEXT, n_merges)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    bos_id, eos_id = len(vocab), len(vocab) + 1
+    special = lambda content, i: {"id": i, "content": content, "single_word": False, "lstrip": False,
+                                  "rstrip": False, "normalized": False, "special": True}
+    tokenizer = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [special(BOS, bos_id), special(EOS, eos_id)],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": BOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": BOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {BOS: {"id": BOS, "ids": [bos_id], "tokens": [BOS]}},
+        },
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                  "vocab": vocab, "merges": [f"{a} {b}" for a, b in merges]},
+    }
+    config = {"add_bos_token": True, "add_eos_token": False, "bos_token": BOS, "eos_token": EOS,
+              "model_max_length": 4096, "tokenizer_class": "LlamaTokenizerFast", "chat_template": CHAT_TEMPLATE}
+    return tokenizer, config, eos_id + 1
+
+
+def write(out_dir, n_merges=40):
+    tokenizer, config, vocab_size = build(n_merges)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, ensure_ascii=False, indent=2)
+    return vocab_size, tokenizer["added_tokens"][0]["id"], tokenizer["added_tokens"][1]["id"]

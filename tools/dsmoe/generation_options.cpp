@@ -1,0 +1,80 @@
+#include "generation_options.h"
+
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "core/errors.h"
+#include "io/json_file.h"
+#include "model/config.h"
+
+namespace dsmoe::cli {
+
+void add_generation_options(CLI::App& app, GenerationOptions& o) {
+  app.add_option("-m,--model", o.model_dir, "model directory (config.json, safetensors, tokenizer.json)")->required();
+  app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)");
+  app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)");
+  app.add_option("--temp", o.sampling.temperature, "temperature; 0 is greedy");
+  app.add_option("--top-k", o.sampling.top_k, "keep the k most likely tokens (0: off)");
+  app.add_option("--top-p", o.sampling.top_p, "keep the smallest set with this much probability (1: off)");
+  app.add_option("--min-p", o.sampling.min_p, "drop tokens below min_p x the top probability (0: off)");
+  app.add_option("--repeat-penalty", o.sampling.repeat_penalty, "penalise the last --repeat-last-n tokens (1: off)");
+  app.add_option("--repeat-last-n", o.sampling.repeat_last_n, "tokens the repeat penalty looks back over");
+  app.add_option("-s,--seed", o.seed, "random seed (default: random, printed)");
+  app.add_option("--stop", o.stop_strings, "stop when this text is generated (repeatable)");
+}
+
+LoadedModel load_for_generation(const GenerationOptions& o) {
+  LoadedModel loaded;
+  loaded.model = Model::load(o.model_dir);
+  loaded.tokenizer = Tokenizer::load_dir(o.model_dir);
+  const ModelConfig& config = loaded.model->config();
+  if (loaded.tokenizer->vocab_size() > config.vocab_size) {
+    fail(o.model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ", config.vocab_size);
+  }
+  auto add_end = [&](int64_t id) {
+    if (id >= 0 && id < config.vocab_size &&
+        std::find(loaded.end_tokens.begin(), loaded.end_tokens.end(), int32_t(id)) == loaded.end_tokens.end()) {
+      loaded.end_tokens.push_back(int32_t(id));
+    }
+  };
+  if (auto eos = loaded.tokenizer->eos_id()) add_end(*eos);
+  if (config.eos_token_id) add_end(*config.eos_token_id);
+  const auto generation_config = std::filesystem::path(o.model_dir) / "generation_config.json";
+  if (std::filesystem::exists(generation_config)) {
+    const auto json = read_json_file(generation_config.string());
+    if (json.contains("eos_token_id")) {
+      const auto& eos = json["eos_token_id"];
+      if (eos.is_number_integer()) add_end(eos.get<int64_t>());
+      if (eos.is_array()) {
+        for (const auto& id : eos) {
+          if (id.is_number_integer()) add_end(id.get<int64_t>());
+        }
+      }
+    }
+  }
+  loaded.context = o.context > 0 ? o.context : config.max_position_embeddings;
+  return loaded;
+}
+
+Sampler make_sampler(GenerationOptions& o) {
+  if (o.seed < 0) {
+    o.seed = int64_t(std::random_device{}() & 0x7fffffff);
+    std::cerr << "seed " << o.seed << "\n";
+  }
+  o.sampling.seed = uint64_t(o.seed);
+  return Sampler(o.sampling);
+}
+
+void print_speed(const GenerationStats& s) {
+  const double decode_tps = s.decode_seconds > 0 ? double(s.generated_tokens) / s.decode_seconds : 0;
+  std::cerr << "\nprompt " << s.prompt_tokens << " tokens";
+  if (s.reused_tokens > 0) std::cerr << " (+" << s.reused_tokens << " cached)";
+  std::cerr << " in " << s.prefill_seconds * 1e3 << " ms ("
+            << (s.prefill_seconds > 0 ? double(s.prompt_tokens) / s.prefill_seconds : 0) << " tokens/s) | generated "
+            << s.generated_tokens << " tokens in " << s.decode_seconds * 1e3 << " ms ("
+            << (s.generated_tokens > 0 ? s.decode_seconds * 1e3 / double(s.generated_tokens) : 0) << " ms/token, "
+            << decode_tps << " tokens/s) | stop: " << stop_reason_text(s.reason) << "\n";
+}
+
+}  // namespace dsmoe::cli

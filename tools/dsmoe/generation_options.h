@@ -1,0 +1,41 @@
+// Options shared by `dsmoe run` and `dsmoe chat`: the model, the context and the sampler, spelled
+// as llama.cpp spells them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsmoe/dsmoe.h"
+#include "runtime/generator.h"
+#include "runtime/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace dsmoe::cli {
+
+struct GenerationOptions {
+  std::string model_dir;
+  int64_t max_new_tokens = 256;
+  int64_t context = 0;  // 0: max_position_embeddings
+  int64_t seed = -1;    // < 0: a random seed, printed
+  std::vector<std::string> stop_strings;
+  SamplingParams sampling;
+};
+
+void add_generation_options(CLI::App& app, GenerationOptions& options);
+
+// Everything a generation needs, loaded from options.model_dir.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<int32_t> end_tokens;  // eos from the tokenizer, config.json and generation_config.json
+  int64_t context = 0;
+};
+
+LoadedModel load_for_generation(const GenerationOptions& options);
+Sampler make_sampler(GenerationOptions& options);  // resolves a random seed and reports it on stderr
+void print_speed(const GenerationStats& stats);     // stderr, after a generation
+
+}  // namespace dsmoe::cli
