@@ -47,8 +47,8 @@ std::optional<std::string> chat_template_source(const nlohmann::json& tokenizer_
 nlohmann::json chat_template_context(const nlohmann::json& tokenizer_config, const nlohmann::json& messages,
                                      bool add_generation_prompt,
                                      const nlohmann::json& extra_variables = nlohmann::json::object());
-nlohmann::ordered_json chat_template_context(const nlohmann::json& tokenizer_config,
-                                             const nlohmann::ordered_json& messages, bool add_generation_prompt,
-                                             const nlohmann::ordered_json& extra_variables = nlohmann::ordered_json::object());
+nlohmann::ordered_json chat_template_context(
+    const nlohmann::json& tokenizer_config, const nlohmann::ordered_json& messages, bool add_generation_prompt,
+    const nlohmann::ordered_json& extra_variables = nlohmann::ordered_json::object());
 
 }  // namespace dsmoe

@@ -76,17 +76,19 @@ std::optional<Value> list_method(const Value& self, const std::string& name) {
 
 std::optional<Value> method(const Value& object, const std::string& name) {
   switch (object.kind()) {
-    case Value::Kind::kString: return string_method(object.as_string(), name);
-    case Value::Kind::kDict: return object.as_dict().is_namespace ? std::nullopt : dict_method(object, name);
+    case Value::Kind::kString:
+      return string_method(object.as_string(), name);
+    case Value::Kind::kDict:
+      return object.as_dict().is_namespace ? std::nullopt : dict_method(object, name);
     case Value::Kind::kList:
       return object.as_list().kind == SequenceKind::kGenerator ? std::nullopt : list_method(object, name);
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 int64_t slice_bound(const Value& v) {
-  if (!v.is_int() && !v.is_bool())
-    render_fail("slice indices must be integers or None, not '", type_name(v), "'");
+  if (!v.is_int() && !v.is_bool()) render_fail("slice indices must be integers or None, not '", type_name(v), "'");
   return v.as_int();
 }
 

@@ -52,7 +52,8 @@ std::optional<std::string> Arguments::optional_string(size_t i) const {
 void expect_positional(std::string_view function, const CallArgs& args, size_t min, size_t max) {
   if (!args.keyword.empty()) render_fail(function, "() takes no keyword arguments");
   if (args.positional.size() < min || args.positional.size() > max) {
-    if (min == max) render_fail(function, "() takes exactly ", min, " argument(s) (", args.positional.size(), " given)");
+    if (min == max)
+      render_fail(function, "() takes exactly ", min, " argument(s) (", args.positional.size(), " given)");
     render_fail(function, "() takes from ", min, " to ", max, " arguments (", args.positional.size(), " given)");
   }
 }

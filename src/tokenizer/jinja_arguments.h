@@ -15,8 +15,7 @@ namespace dsmoe::jinja {
 class Arguments {
  public:
   // `required`: how many leading parameters have no default.
-  Arguments(std::string_view function, const CallArgs& args, std::vector<std::string_view> params,
-            size_t required = 0);
+  Arguments(std::string_view function, const CallArgs& args, std::vector<std::string_view> params, size_t required = 0);
 
   bool has(size_t i) const { return values_[i].has_value(); }
   const Value& get(size_t i) const;  // Undefined when not given

@@ -61,7 +61,7 @@ struct IfNode {  // {% if %} {% elif %}... {% else %}
   std::vector<std::pair<ExprPtr, Body>> branches;
   Body otherwise;
 };
-struct ForNode {  // {% for targets in iterable if filter %} body {% else %} otherwise {% endfor %}
+struct ForNode {                     // {% for targets in iterable if filter %} body {% else %} otherwise {% endfor %}
   std::vector<std::string> targets;  // one name, or several unpacked from each item
   ExprPtr iterable;
   ExprPtr filter;  // may be null

@@ -24,9 +24,7 @@ ExprPtr binary(const std::string& op, ExprPtr left, ExprPtr right, const SourceP
 
 }  // namespace
 
-const Token& TokenStream::peek(size_t ahead) const {
-  return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
-}
+const Token& TokenStream::peek(size_t ahead) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
 
 const Token& TokenStream::next() {
   const Token& t = tokens_[pos_];
@@ -76,14 +74,22 @@ void TokenStream::error_at(const Token& token, const std::string& message) const
 
 std::string token_description(const Token& token) {
   switch (token.type) {
-    case Token::Type::kText: return "template text";
-    case Token::Type::kVariableBegin: return "'{{'";
-    case Token::Type::kVariableEnd: return "end of expression '}}'";
-    case Token::Type::kBlockBegin: return "'{%'";
-    case Token::Type::kBlockEnd: return "end of statement '%}'";
-    case Token::Type::kEnd: return "end of template";
-    case Token::Type::kString: return "string literal";
-    default: return cat("'", token.text, "'");
+    case Token::Type::kText:
+      return "template text";
+    case Token::Type::kVariableBegin:
+      return "'{{'";
+    case Token::Type::kVariableEnd:
+      return "end of expression '}}'";
+    case Token::Type::kBlockBegin:
+      return "'{%'";
+    case Token::Type::kBlockEnd:
+      return "end of statement '%}'";
+    case Token::Type::kEnd:
+      return "end of template";
+    case Token::Type::kString:
+      return "string literal";
+    default:
+      return cat("'", token.text, "'");
   }
 }
 
@@ -113,7 +119,8 @@ ExprPtr ExpressionParser::tuple(bool with_condition, std::initializer_list<std::
   }
   if (!is_tuple) {
     if (!items.empty()) return std::move(items[0]);
-    if (!explicit_parentheses) s_.error_at(s_.current(), "expected an expression, found " + token_description(s_.current()));
+    if (!explicit_parentheses)
+      s_.error_at(s_.current(), "expected an expression, found " + token_description(s_.current()));
   }
   ExprPtr node = make_expr(Expr::Kind::kTuple, pos);
   node->operands = std::move(items);
@@ -122,8 +129,8 @@ ExprPtr ExpressionParser::tuple(bool with_condition, std::initializer_list<std::
 
 std::vector<std::string> ExpressionParser::assign_target(std::initializer_list<std::string_view> end_names,
                                                          bool with_tuple, std::string* namespace_attribute) {
-  if (namespace_attribute != nullptr && s_.current().type == Token::Type::kName && s_.peek().type == Token::Type::kOperator &&
-      s_.peek().text == ".") {
+  if (namespace_attribute != nullptr && s_.current().type == Token::Type::kName &&
+      s_.peek().type == Token::Type::kOperator && s_.peek().text == ".") {
     std::string name = s_.next().text;
     s_.next();
     *namespace_attribute = s_.expect_name("an attribute name after '.'").text;
@@ -303,7 +310,8 @@ ExprPtr ExpressionParser::primary() {
       s_.next();
       return node;
     }
-    default: break;
+    default:
+      break;
   }
   if (s_.at_operator("(")) {
     s_.next();
@@ -455,7 +463,8 @@ ExprPtr ExpressionParser::filter_chain(ExprPtr input, bool start_inline) {
     node->name = name.text;
     while (s_.skip_operator(".")) node->name += "." + s_.expect_name("a filter name").text;
     if (!is_known_filter(node->name))
-      s_.error_at(name, "unsupported construct: filter '" + node->name + "' is not implemented (or not a jinja2 filter)");
+      s_.error_at(name,
+                  "unsupported construct: filter '" + node->name + "' is not implemented (or not a jinja2 filter)");
     node->operands.push_back(std::move(input));
     if (s_.at_operator("(")) call_arguments(*node);
     input = std::move(node);

@@ -69,7 +69,8 @@ Value filter_int(const Value& input, const CallArgs& call) {
   if (input.is_float()) {
     const double f = input.as_float();
     if (std::isnan(f)) return fallback;
-    if (std::isinf(f) || std::fabs(f) >= 9.2e18) render_fail("cannot convert float ", to_str(input), " to a 64-bit integer");
+    if (std::isinf(f) || std::fabs(f) >= 9.2e18)
+      render_fail("cannot convert float ", to_str(input), " to a 64-bit integer");
     return Value(static_cast<int64_t>(f));  // truncation toward zero, as int(3.7) == 3
   }
   if (input.is_string()) {
@@ -214,12 +215,23 @@ Value filter_escape(const Value& input, const CallArgs& call) {
   std::string out;
   for (char c : to_str(input)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return Value(std::move(out));
@@ -265,14 +277,22 @@ const std::map<std::string, Filter>& filters() {
       {"dictsort", filter_dictsort},
       {"e", filter_escape},
       {"escape", filter_escape},
-      {"first", [](const Value& v, const CallArgs& c) { expect_positional("first", c, 0, 0); return first_or_last(v, false); }},
+      {"first",
+       [](const Value& v, const CallArgs& c) {
+         expect_positional("first", c, 0, 0);
+         return first_or_last(v, false);
+       }},
       {"float", filter_float},
       {"format", filter_format},
       {"indent", filter_indent},
       {"int", filter_int},
       {"items", filter_items},
       {"join", filter_join},
-      {"last", [](const Value& v, const CallArgs& c) { expect_positional("last", c, 0, 0); return first_or_last(v, true); }},
+      {"last",
+       [](const Value& v, const CallArgs& c) {
+         expect_positional("last", c, 0, 0);
+         return first_or_last(v, true);
+       }},
       {"length", filter_length},
       {"list", filter_list},
       {"lower", text_filter("lower", [](const std::string& s) { return str_lower(s); })},
@@ -284,7 +304,11 @@ const std::map<std::string, Filter>& filters() {
       {"replace", filter_replace},
       {"reverse", filter_reverse},
       {"round", filter_round},
-      {"safe", [](const Value& v, const CallArgs& c) { expect_positional("safe", c, 0, 0); return v; }},
+      {"safe",
+       [](const Value& v, const CallArgs& c) {
+         expect_positional("safe", c, 0, 0);
+         return v;
+       }},
       {"select", [](const Value& v, const CallArgs& c) { return filter_select(v, c, true, false); }},
       {"selectattr", [](const Value& v, const CallArgs& c) { return filter_select(v, c, true, true); }},
       {"sort", filter_sort},

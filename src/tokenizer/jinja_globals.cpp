@@ -68,7 +68,8 @@ Value global_value(const std::string& name) {
   if (name == "range") return Value::function("range", range);
   if (name == "namespace")
     return Value::function("namespace", [](const CallArgs& call) { return make_dict(call, true, "namespace"); });
-  if (name == "dict") return Value::function("dict", [](const CallArgs& call) { return make_dict(call, false, "dict"); });
+  if (name == "dict")
+    return Value::function("dict", [](const CallArgs& call) { return make_dict(call, false, "dict"); });
   if (name == "raise_exception") return Value::function("raise_exception", raise_exception);
   if (name == "strftime_now") return Value::function("strftime_now", strftime_now);
   return Value(Undefined{cat("'", name, "' is undefined")});

@@ -112,9 +112,9 @@ class Interpreter {
     if (i > 0) loop->set("previtem", items[i - 1]);
     if (index0 + 1 < n) loop->set("nextitem", items[i + 1]);
     loop->set("cycle", Value::function("loop.cycle", [i](const CallArgs& call) {
-      if (call.positional.empty()) render_fail("no items for cycling given");
-      return call.positional[i % call.positional.size()];
-    }));
+                if (call.positional.empty()) render_fail("no items for cycling given");
+                return call.positional[i % call.positional.size()];
+              }));
     return Value(std::move(loop));
   }
 
@@ -152,7 +152,8 @@ class Interpreter {
     const Value target = lookup(scope, node.targets[0]);
     if (target.is_undefined()) render_fail(target.undefined().hint);
     if (!target.is_dict() || !target.as_dict().is_namespace)
-      render_fail("cannot assign attribute on non-namespace object ('", node.targets[0], "' is ", type_name(target), ")");
+      render_fail("cannot assign attribute on non-namespace object ('", node.targets[0], "' is ", type_name(target),
+                  ")");
     target.mutable_namespace().set(node.attribute, value);
     return Flow::kNormal;
   }
@@ -161,7 +162,8 @@ class Interpreter {
     (void)out;
     std::string captured;
     exec_body(node.body, scope, captured);
-    scope->variables[node.target] = node.filters ? filter_chain(*node.filters, Value(captured), scope) : Value(captured);
+    scope->variables[node.target] =
+        node.filters ? filter_chain(*node.filters, Value(captured), scope) : Value(captured);
     return Flow::kNormal;
   }
 
@@ -191,9 +193,8 @@ class Interpreter {
     macro_scopes_.push_back(scope);
     std::weak_ptr<Scope> closure = scope;
     const MacroNode* macro = &node;
-    scope->variables[node.name] = Value::function(node.name, [this, macro, closure](const CallArgs& call) {
-      return call_macro(*macro, closure.lock(), call);
-    });
+    scope->variables[node.name] = Value::function(
+        node.name, [this, macro, closure](const CallArgs& call) { return call_macro(*macro, closure.lock(), call); });
     return Flow::kNormal;
   }
 
@@ -265,8 +266,10 @@ class Interpreter {
   Value eval_node(const Expr& e, const ScopePtr& scope) {
     using K = Expr::Kind;
     switch (e.kind) {
-      case K::kLiteral: return e.literal;
-      case K::kName: return lookup(scope, e.name);
+      case K::kLiteral:
+        return e.literal;
+      case K::kName:
+        return lookup(scope, e.name);
       case K::kList:
       case K::kTuple: {
         std::vector<Value> items;
@@ -282,8 +285,10 @@ class Interpreter {
         }
         return Value(std::move(dict));
       }
-      case K::kAttribute: return get_attribute(eval(*e.operands[0], scope), e.name);
-      case K::kSubscript: return get_item(eval(*e.operands[0], scope), eval(*e.operands[1], scope));
+      case K::kAttribute:
+        return get_attribute(eval(*e.operands[0], scope), e.name);
+      case K::kSubscript:
+        return get_item(eval(*e.operands[0], scope), eval(*e.operands[1], scope));
       case K::kSlice:
         if (!e.operands[0]) render_fail("a slice inside a tuple index is not supported");
         return get_slice(eval(*e.operands[0], scope), eval_optional(e.operands[1], scope),
@@ -295,7 +300,8 @@ class Interpreter {
         if (callee.is_undefined()) render_fail(callee.undefined().hint);
         render_fail("'", type_name(callee), "' object is not callable");
       }
-      case K::kFilter: return apply_filter(e.name, eval(*e.operands[0], scope), evaluate_arguments(e, scope));
+      case K::kFilter:
+        return apply_filter(e.name, eval(*e.operands[0], scope), evaluate_arguments(e, scope));
       case K::kTest: {
         const bool passed = apply_test(e.name, eval(*e.operands[0], scope), evaluate_arguments(e, scope));
         return Value(passed != e.negated);
@@ -309,7 +315,8 @@ class Interpreter {
         if (e.name == "or") return truthy(left) ? left : eval(*e.operands[1], scope);
         return binary_operation(e.name, left, eval(*e.operands[1], scope));
       }
-      case K::kCompare: return Value(compare_chain(e, scope));
+      case K::kCompare:
+        return Value(compare_chain(e, scope));
       case K::kConditional:
         if (truthy(eval(*e.operands[1], scope))) return eval(*e.operands[0], scope);
         if (e.operands[2]) return eval(*e.operands[2], scope);

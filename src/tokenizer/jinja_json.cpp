@@ -13,17 +13,22 @@ namespace {
 template <typename Json>
 Value from_json(const Json& json) {
   switch (json.type()) {
-    case nlohmann::json::value_t::null: return Value(nullptr);
-    case nlohmann::json::value_t::boolean: return Value(json.template get<bool>());
-    case nlohmann::json::value_t::number_integer: return Value(json.template get<int64_t>());
+    case nlohmann::json::value_t::null:
+      return Value(nullptr);
+    case nlohmann::json::value_t::boolean:
+      return Value(json.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Value(json.template get<int64_t>());
     case nlohmann::json::value_t::number_unsigned: {
       const auto u = json.template get<uint64_t>();
       // Python ints are unbounded; past int64 we keep the magnitude as a float rather than wrap.
       if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return Value(static_cast<double>(u));
       return Value(static_cast<int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float: return Value(json.template get<double>());
-    case nlohmann::json::value_t::string: return Value(json.template get<std::string>());
+    case nlohmann::json::value_t::number_float:
+      return Value(json.template get<double>());
+    case nlohmann::json::value_t::string:
+      return Value(json.template get<std::string>());
     case nlohmann::json::value_t::array: {
       std::vector<Value> items;
       items.reserve(json.size());
@@ -35,7 +40,8 @@ Value from_json(const Json& json) {
       for (auto it = json.begin(); it != json.end(); ++it) dict->set(it.key(), from_json(it.value()));
       return Value(std::move(dict));
     }
-    default: return Value();
+    default:
+      return Value();
   }
 }
 
@@ -48,13 +54,27 @@ void append_json_string(std::string& out, const std::string& s, bool ensure_asci
   };
   for (char32_t c : utf8_decode(s)) {
     switch (c) {
-      case U'"': out += "\\\""; break;
-      case U'\\': out += "\\\\"; break;
-      case U'\n': out += "\\n"; break;
-      case U'\r': out += "\\r"; break;
-      case U'\t': out += "\\t"; break;
-      case U'\b': out += "\\b"; break;
-      case U'\f': out += "\\f"; break;
+      case U'"':
+        out += "\\\"";
+        break;
+      case U'\\':
+        out += "\\\\";
+        break;
+      case U'\n':
+        out += "\\n";
+        break;
+      case U'\r':
+        out += "\\r";
+        break;
+      case U'\t':
+        out += "\\t";
+        break;
+      case U'\b':
+        out += "\\b";
+        break;
+      case U'\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20 || (ensure_ascii && c > 0x7E)) {
           if (c > 0xFFFF) {  // a UTF-16 surrogate pair, as json.dumps writes it
@@ -86,22 +106,31 @@ struct Dumper {
 
   void dump(const Value& v, int depth) {
     switch (v.kind()) {
-      case Value::Kind::kNone: out += "null"; return;
-      case Value::Kind::kBool: out += v.as_bool() ? "true" : "false"; return;
-      case Value::Kind::kInt: out += std::to_string(v.as_int()); return;
+      case Value::Kind::kNone:
+        out += "null";
+        return;
+      case Value::Kind::kBool:
+        out += v.as_bool() ? "true" : "false";
+        return;
+      case Value::Kind::kInt:
+        out += std::to_string(v.as_int());
+        return;
       case Value::Kind::kFloat: {
         const double f = v.as_float();
         out += std::isnan(f) ? "NaN" : std::isinf(f) ? (f > 0 ? "Infinity" : "-Infinity") : python_float_repr(f);
         return;
       }
-      case Value::Kind::kString: append_json_string(out, v.as_string(), options.ensure_ascii); return;
+      case Value::Kind::kString:
+        append_json_string(out, v.as_string(), options.ensure_ascii);
+        return;
       case Value::Kind::kList:
         if (v.as_list().kind != SequenceKind::kGenerator) return dump_list(v.as_list().items, depth);
         break;
       case Value::Kind::kDict:
         if (!v.as_dict().is_namespace) return dump_dict(v.as_dict(), depth);
         break;
-      default: break;
+      default:
+        break;
     }
     render_fail("Object of type ", type_name(v), " is not JSON serializable");
   }
@@ -150,8 +179,8 @@ Value value_from_json(const nlohmann::json& json) { return from_json(json); }
 
 std::string json_dumps(const Value& value, const JsonDumpOptions& options) {
   // json.dumps drops the space after "," once indenting, so lines do not end in blanks.
-  Dumper dumper{options, options.item_separator.value_or(options.indent ? "," : ", "),
-                options.key_separator.value_or(": "), {}};
+  Dumper dumper{
+      options, options.item_separator.value_or(options.indent ? "," : ", "), options.key_separator.value_or(": "), {}};
   dumper.dump(value, 0);
   return std::move(dumper.out);
 }

@@ -18,8 +18,8 @@ Value value_from_json(const nlohmann::ordered_json& json);
 Value value_from_json(const nlohmann::json& json);
 
 struct JsonDumpOptions {
-  bool ensure_ascii = false;             // HF's default; jinja2's own tojson differs (it HTML-escapes)
-  std::optional<std::string> indent;     // json.dumps(indent=...): an int n means n spaces
+  bool ensure_ascii = false;          // HF's default; jinja2's own tojson differs (it HTML-escapes)
+  std::optional<std::string> indent;  // json.dumps(indent=...): an int n means n spaces
   std::optional<std::string> item_separator;
   std::optional<std::string> key_separator;
   bool sort_keys = false;

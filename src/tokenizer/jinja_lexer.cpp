@@ -182,7 +182,8 @@ class Lexer {
   void lex_raw(size_t tag, size_t body_start) {
     // `(.*?)({%(-|+|)\s*endraw\s*(\+%}|\-%}\s*|%}\n?))`, the text before it stripped like any text.
     for (size_t close = src_.find("{%", body_start); close != std::string::npos; close = src_.find("{%", close + 1)) {
-      const char sign = close + 2 < src_.size() && (src_[close + 2] == '-' || src_[close + 2] == '+') ? src_[close + 2] : 0;
+      const char sign =
+          close + 2 < src_.size() && (src_[close + 2] == '-' || src_[close + 2] == '+') ? src_[close + 2] : 0;
       size_t i = skip_spaces(src_, close + 2 + (sign ? 1 : 0));
       if (src_.compare(i, 6, "endraw") != 0) continue;
       i = skip_spaces(src_, i + 6);
@@ -214,8 +215,8 @@ class Lexer {
     std::vector<char> brackets;  // the closing brackets still expected
     while (true) {
       pos_ = skip_spaces(src_, pos_);
-      if (pos_ >= src_.size()) error(tag, kind == TagKind::kBlock ? "tag `{%` is never closed by `%}`"
-                                                                 : "tag `{{` is never closed by `}}`");
+      if (pos_ >= src_.size())
+        error(tag, kind == TagKind::kBlock ? "tag `{%` is never closed by `%}`" : "tag `{{` is never closed by `}}`");
       if (brackets.empty() && close_tag(kind)) return;
       lex_token(brackets);
     }
@@ -322,7 +323,8 @@ class Lexer {
   bool lex_integer(size_t start) {
     int base = 10;
     size_t i = start;
-    if (src_[i] == '0' && i + 1 < src_.size() && std::string_view("bBoOxX").find(src_[i + 1]) != std::string_view::npos) {
+    if (src_[i] == '0' && i + 1 < src_.size() &&
+        std::string_view("bBoOxX").find(src_[i + 1]) != std::string_view::npos) {
       const char b = static_cast<char>(src_[i + 1] | 0x20);
       base = b == 'b' ? 2 : b == 'o' ? 8 : 16;
       i += 2;
@@ -396,7 +398,8 @@ class Lexer {
     const char e = src_[i + 1];
     auto hex_escape = [&](size_t width) {
       const std::string hex = src_.substr(i + 2, width);
-      if (hex.size() != width || !std::all_of(hex.begin(), hex.end(), [](char h) { return std::isxdigit(static_cast<unsigned char>(h)); }))
+      if (hex.size() != width ||
+          !std::all_of(hex.begin(), hex.end(), [](char h) { return std::isxdigit(static_cast<unsigned char>(h)); }))
         error(i, cat("truncated \\", e, " escape in a string literal"));
       const auto code = static_cast<char32_t>(std::strtoul(hex.c_str(), nullptr, 16));
       if (code > 0x10FFFF) error(i, "escape beyond U+10FFFF in a string literal");
@@ -404,27 +407,54 @@ class Lexer {
       return i + 2 + width;
     };
     switch (e) {
-      case '\n': return i + 2;
-      case '\\': out += '\\'; return i + 2;
-      case '\'': out += '\''; return i + 2;
-      case '"': out += '"'; return i + 2;
-      case 'a': out += '\a'; return i + 2;
-      case 'b': out += '\b'; return i + 2;
-      case 'f': out += '\f'; return i + 2;
-      case 'n': out += '\n'; return i + 2;
-      case 'r': out += '\r'; return i + 2;
-      case 't': out += '\t'; return i + 2;
-      case 'v': out += '\v'; return i + 2;
-      case 'x': return hex_escape(2);
-      case 'u': return hex_escape(4);
-      case 'U': return hex_escape(8);
-      case 'N': return named_escape(i, out);
-      default: break;
+      case '\n':
+        return i + 2;
+      case '\\':
+        out += '\\';
+        return i + 2;
+      case '\'':
+        out += '\'';
+        return i + 2;
+      case '"':
+        out += '"';
+        return i + 2;
+      case 'a':
+        out += '\a';
+        return i + 2;
+      case 'b':
+        out += '\b';
+        return i + 2;
+      case 'f':
+        out += '\f';
+        return i + 2;
+      case 'n':
+        out += '\n';
+        return i + 2;
+      case 'r':
+        out += '\r';
+        return i + 2;
+      case 't':
+        out += '\t';
+        return i + 2;
+      case 'v':
+        out += '\v';
+        return i + 2;
+      case 'x':
+        return hex_escape(2);
+      case 'u':
+        return hex_escape(4);
+      case 'U':
+        return hex_escape(8);
+      case 'N':
+        return named_escape(i, out);
+      default:
+        break;
     }
     if (e >= '0' && e <= '7') {
       size_t j = i + 1;
       char32_t code = 0;
-      while (j < src_.size() && j < i + 4 && src_[j] >= '0' && src_[j] <= '7') code = code * 8 + static_cast<char32_t>(src_[j++] - '0');
+      while (j < src_.size() && j < i + 4 && src_[j] >= '0' && src_[j] <= '7')
+        code = code * 8 + static_cast<char32_t>(src_[j++] - '0');
       utf8_append(out, code);
       return j;
     }

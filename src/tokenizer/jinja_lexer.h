@@ -32,8 +32,8 @@ struct Token {
     kString,         // a string literal, escapes decoded
     kInteger,
     kFloat,
-    kOperator,       // + - * / // % ** ~ == != < <= > >= = . : | , ( ) [ ] { } ;
-    kEnd,            // end of the template
+    kOperator,  // + - * / // % ** ~ == != < <= > >= = . : | , ( ) [ ] { } ;
+    kEnd,       // end of the template
   };
   Type type = Type::kEnd;
   std::string text;  // the text, name, operator, or decoded string

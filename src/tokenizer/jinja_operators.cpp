@@ -43,8 +43,7 @@ Value repeat(const Value& seq, int64_t times) {
     return Value(std::move(out));
   }
   std::vector<Value> items;
-  for (int64_t i = 0; i < times; ++i)
-    items.insert(items.end(), seq.as_list().items.begin(), seq.as_list().items.end());
+  for (int64_t i = 0; i < times; ++i) items.insert(items.end(), seq.as_list().items.begin(), seq.as_list().items.end());
   return Value::list(std::move(items), seq.as_list().kind);
 }
 

@@ -27,7 +27,8 @@ class StatementParser {
 
   Body parse() {
     Body body = parse_body({}, "");
-    if (s_.current().type != Token::Type::kEnd) s_.error_at(s_.current(), "unexpected " + token_description(s_.current()));
+    if (s_.current().type != Token::Type::kEnd)
+      s_.error_at(s_.current(), "unexpected " + token_description(s_.current()));
     return body;
   }
 
@@ -146,8 +147,7 @@ class StatementParser {
     s_.expect_name("'in'");
     node.iterable = expr_.tuple(false, {"recursive"});
     if (s_.skip_name("if")) node.filter = expr_.expression();
-    if (s_.at_name("recursive"))
-      s_.error_at(s_.current(), "unsupported construct 'recursive' for loops");
+    if (s_.at_name("recursive")) s_.error_at(s_.current(), "unsupported construct 'recursive' for loops");
     end_of_tag();
     ++loop_depth_;
     node.body = parse_body({"else", "endfor"}, "for", pos);

@@ -74,7 +74,8 @@ std::string convert(const Spec& spec, const Value& v) {
     case 'G':
       if (!v.is_number()) render_fail("must be real number, not ", type_name(v));
       return c_format(spec, "", spec.type, v.as_float());
-    default: render_fail("unsupported format character '", spec.type, "'");
+    default:
+      render_fail("unsupported format character '", spec.type, "'");
   }
 }
 
@@ -107,7 +108,8 @@ std::string printf_format(const std::string& format, const Value& args) {
       i = close + 1;
     }
     Spec spec;
-    while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string_view::npos) spec.flags += format[i++];
+    while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string_view::npos)
+      spec.flags += format[i++];
     auto number = [&]() {
       int n = 0;
       while (i < format.size() && format[i] >= '0' && format[i] <= '9') n = n * 10 + (format[i++] - '0');

@@ -64,7 +64,8 @@ Value lookup_attribute_path(const Value& item, const Value& attribute, const Val
     for (size_t start = 0;;) {
       const size_t dot = text.find('.', start);
       const std::string part = text.substr(start, dot - start);
-      const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+      const bool digits =
+          !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
       parts.push_back(digits ? Value(static_cast<int64_t>(std::stoll(part))) : Value(part));
       if (dot == std::string::npos) break;
       start = dot + 1;

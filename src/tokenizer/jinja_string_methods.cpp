@@ -156,7 +156,8 @@ Value replace(const std::string& self, const CallArgs& call) {
     return Value(utf8_encode(out));
   }
   size_t i = 0;
-  for (size_t at = text.find(old_text); at != std::u32string::npos && budget != 0; at = text.find(old_text, i), --budget) {
+  for (size_t at = text.find(old_text); at != std::u32string::npos && budget != 0;
+       at = text.find(old_text, i), --budget) {
     out += text.substr(i, at - i) + new_text;
     i = at + old_text.size();
   }
@@ -169,8 +170,7 @@ Value join(const std::string& self, const CallArgs& call) {
   std::string out;
   size_t i = 0;
   for (const Value& item : iterate(call.positional[0])) {
-    if (!item.is_string())
-      render_fail("sequence item ", i, ": expected str instance, ", type_name(item), " found");
+    if (!item.is_string()) render_fail("sequence item ", i, ": expected str instance, ", type_name(item), " found");
     if (i++ > 0) out += self;
     out += item.as_string();
   }
@@ -201,10 +201,12 @@ Value format(const std::string& self, const CallArgs& call) {
     Value value;
     if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
       const size_t index = field.empty() ? next_auto++ : std::stoul(field);
-      if (index >= call.positional.size()) render_fail("Replacement index ", index, " out of range for positional args tuple");
+      if (index >= call.positional.size())
+        render_fail("Replacement index ", index, " out of range for positional args tuple");
       value = call.positional[index];
     } else {
-      const auto it = std::find_if(call.keyword.begin(), call.keyword.end(), [&](const auto& kw) { return kw.first == field; });
+      const auto it =
+          std::find_if(call.keyword.begin(), call.keyword.end(), [&](const auto& kw) { return kw.first == field; });
       if (it == call.keyword.end()) render_fail("KeyError: '", field, "'");
       value = it->second;
     }
@@ -222,7 +224,9 @@ Value pad(const std::string& self, const CallArgs& call, const char* name) {
   const int64_t width = args.integer(0, 0);
   const auto missing = static_cast<size_t>(std::max<int64_t>(width - static_cast<int64_t>(text.size()), 0));
   const std::string_view kind = name;
-  size_t left = kind == "rjust" ? missing : kind == "ljust" ? 0 : missing / 2 + (missing & static_cast<size_t>(width) & 1);
+  size_t left = kind == "rjust"   ? missing
+                : kind == "ljust" ? 0
+                                  : missing / 2 + (missing & static_cast<size_t>(width) & 1);
   if (kind == "zfill") {
     std::u32string out = text;
     const size_t sign = !text.empty() && (text[0] == U'+' || text[0] == U'-') ? 1 : 0;
@@ -241,7 +245,8 @@ Value predicate(const std::string& self, const std::function<bool(char32_t)>& ea
 Value case_predicate(const std::string& self, bool lower) {
   bool any_cased = false;
   for (char32_t c : utf8_decode(self)) {
-    if (lower ? (is_cased_upper(c) || u_istitle(static_cast<UChar32>(c))) : (is_cased_lower(c) || u_istitle(static_cast<UChar32>(c))))
+    if (lower ? (is_cased_upper(c) || u_istitle(static_cast<UChar32>(c)))
+              : (is_cased_lower(c) || u_istitle(static_cast<UChar32>(c))))
       return Value(false);
     any_cased = any_cased || (lower ? is_cased_lower(c) : is_cased_upper(c));
   }
@@ -288,23 +293,29 @@ const std::map<std::string, Method>& string_methods() {
       {"rjust", [](const std::string& s, const CallArgs& c) { return pad(s, c, "rjust"); }},
       {"zfill", [](const std::string& s, const CallArgs& c) { return pad(s, c, "zfill"); }},
       {"isspace", [](const std::string& s, const CallArgs&) { return predicate(s, is_python_space); }},
-      {"isalpha", [](const std::string& s, const CallArgs&) {
+      {"isalpha",
+       [](const std::string& s, const CallArgs&) {
          return predicate(s, [](char32_t c) { return u_isalpha(static_cast<UChar32>(c)) != 0; });
        }},
-      {"isdigit", [](const std::string& s, const CallArgs&) {
+      {"isdigit",
+       [](const std::string& s, const CallArgs&) {
          return predicate(s, [](char32_t c) { return u_isdigit(static_cast<UChar32>(c)) != 0; });
        }},
       {"isalnum", [](const std::string& s, const CallArgs&) { return predicate(s, is_alnum); }},
       {"islower", [](const std::string& s, const CallArgs&) { return case_predicate(s, true); }},
       {"isupper", [](const std::string& s, const CallArgs&) { return case_predicate(s, false); }},
-      {"removeprefix", [](const std::string& s, const CallArgs& c) {
+      {"removeprefix",
+       [](const std::string& s, const CallArgs& c) {
          expect_positional("str.removeprefix", c, 1, 1);
-         const std::string& p = code_points_of(c.positional[0], "removeprefix").empty() ? "" : c.positional[0].as_string();
+         const std::string& p =
+             code_points_of(c.positional[0], "removeprefix").empty() ? "" : c.positional[0].as_string();
          return Value(s.rfind(p, 0) == 0 ? s.substr(p.size()) : s);
        }},
-      {"removesuffix", [](const std::string& s, const CallArgs& c) {
+      {"removesuffix",
+       [](const std::string& s, const CallArgs& c) {
          expect_positional("str.removesuffix", c, 1, 1);
-         const std::string& p = code_points_of(c.positional[0], "removesuffix").empty() ? "" : c.positional[0].as_string();
+         const std::string& p =
+             code_points_of(c.positional[0], "removesuffix").empty() ? "" : c.positional[0].as_string();
          const bool ends = s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
          return Value(ends ? s.substr(0, s.size() - p.size()) : s);
        }},

@@ -68,13 +68,16 @@ const std::map<std::string, Test>& tests() {
       {"string", unary("string", [](const Value& v) { return v.is_string(); })},
       {"mapping", unary("mapping", [](const Value& v) { return v.is_dict() && !v.as_dict().is_namespace; })},
       // len() and __getitem__ both work: str, list, tuple, dict, and jinja2's Undefined.
-      {"sequence", unary("sequence", [](const Value& v) {
-         return v.is_string() || v.is_undefined() || (v.is_list() && !is_generator(v)) ||
-                (v.is_dict() && !v.as_dict().is_namespace);
-       })},
-      {"iterable", unary("iterable", [](const Value& v) {
-         return v.is_string() || v.is_undefined() || v.is_list() || (v.is_dict() && !v.as_dict().is_namespace);
-       })},
+      {"sequence", unary("sequence",
+                         [](const Value& v) {
+                           return v.is_string() || v.is_undefined() || (v.is_list() && !is_generator(v)) ||
+                                  (v.is_dict() && !v.as_dict().is_namespace);
+                         })},
+      {"iterable", unary("iterable",
+                         [](const Value& v) {
+                           return v.is_string() || v.is_undefined() || v.is_list() ||
+                                  (v.is_dict() && !v.as_dict().is_namespace);
+                         })},
       // Undefined defines __call__ (to raise), so Python's callable() says yes.
       {"callable", unary("callable", [](const Value& v) { return v.is_callable() || v.is_undefined(); })},
       {"escaped", unary("escaped", [](const Value&) { return false; })},
@@ -82,30 +85,43 @@ const std::map<std::string, Test>& tests() {
       {"upper", unary("upper", [](const Value& v) { return case_check(v, false); })},
       {"odd", unary("odd", [](const Value& v) { return is_odd_or_even(v, true); })},
       {"even", unary("even", [](const Value& v) { return is_odd_or_even(v, false); })},
-      {"divisibleby", [](const Value& v, const CallArgs& call) {
+      {"divisibleby",
+       [](const Value& v, const CallArgs& call) {
          return equals(binary_operation("%", v, other_operand("divisibleby", call)), Value(0));
        }},
-      {"sameas", [](const Value& v, const CallArgs& call) {
+      {"sameas",
+       [](const Value& v, const CallArgs& call) {
          // Python's `is`: the same shared object, or the same singleton/small value.
          const Value& other = other_operand("sameas", call);
          if (v.identity() != nullptr || other.identity() != nullptr) return v.identity() == other.identity();
          return v.kind() == other.kind() && equals(v, other);
        }},
       {"in", [](const Value& v, const CallArgs& call) { return contains(other_operand("in", call), v); }},
-      {"filter", [](const Value& v, const CallArgs& call) {
+      {"filter",
+       [](const Value& v, const CallArgs& call) {
          expect_positional("filter", call, 0, 0);
          return v.is_string() && is_known_filter(v.as_string());
        }},
-      {"test", [](const Value& v, const CallArgs& call) {
+      {"test",
+       [](const Value& v, const CallArgs& call) {
          expect_positional("test", call, 0, 0);
          return v.is_string() && is_known_test(v.as_string());
        }},
-      {"==", comparison("==", "==")}, {"eq", comparison("eq", "==")}, {"equalto", comparison("equalto", "==")},
-      {"!=", comparison("!=", "!=")}, {"ne", comparison("ne", "!=")},
-      {">", comparison(">", ">")}, {"gt", comparison("gt", ">")}, {"greaterthan", comparison("greaterthan", ">")},
-      {">=", comparison(">=", ">=")}, {"ge", comparison("ge", ">=")},
-      {"<", comparison("<", "<")}, {"lt", comparison("lt", "<")}, {"lessthan", comparison("lessthan", "<")},
-      {"<=", comparison("<=", "<=")}, {"le", comparison("le", "<=")},
+      {"==", comparison("==", "==")},
+      {"eq", comparison("eq", "==")},
+      {"equalto", comparison("equalto", "==")},
+      {"!=", comparison("!=", "!=")},
+      {"ne", comparison("ne", "!=")},
+      {">", comparison(">", ">")},
+      {"gt", comparison("gt", ">")},
+      {"greaterthan", comparison("greaterthan", ">")},
+      {">=", comparison(">=", ">=")},
+      {"ge", comparison("ge", ">=")},
+      {"<", comparison("<", "<")},
+      {"lt", comparison("lt", "<")},
+      {"lessthan", comparison("lessthan", "<")},
+      {"<=", comparison("<=", "<=")},
+      {"le", comparison("le", "<=")},
   };
   return table;
 }

@@ -69,8 +69,24 @@ size_t code_point_count(std::string_view text) {
 
 bool is_python_space(char32_t c) {
   switch (c) {
-    case U'\t': case U'\n': case U'\v': case U'\f': case U'\r': case 0x1C: case 0x1D: case 0x1E: case 0x1F:
-    case U' ': case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case U'\t':
+    case U'\n':
+    case U'\v':
+    case U'\f':
+    case U'\r':
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x1F:
+    case U' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
       return true;
     default:
       return c >= 0x2000 && c <= 0x200A;
@@ -80,8 +96,14 @@ bool is_python_space(char32_t c) {
 bool is_python_printable(char32_t c) {
   if (c == U' ') return true;
   switch (u_charType(static_cast<UChar32>(c))) {
-    case U_CONTROL_CHAR: case U_FORMAT_CHAR: case U_SURROGATE: case U_PRIVATE_USE_CHAR: case U_UNASSIGNED:
-    case U_LINE_SEPARATOR: case U_PARAGRAPH_SEPARATOR: case U_SPACE_SEPARATOR:
+    case U_CONTROL_CHAR:
+    case U_FORMAT_CHAR:
+    case U_SURROGATE:
+    case U_PRIVATE_USE_CHAR:
+    case U_UNASSIGNED:
+    case U_LINE_SEPARATOR:
+    case U_PARAGRAPH_SEPARATOR:
+    case U_SPACE_SEPARATOR:
       return false;
     default:
       return true;
@@ -90,9 +112,7 @@ bool is_python_printable(char32_t c) {
 
 bool is_cased_lower(char32_t c) { return u_islower(static_cast<UChar32>(c)) != 0; }
 bool is_cased_upper(char32_t c) { return u_isupper(static_cast<UChar32>(c)) != 0; }
-bool is_cased(char32_t c) {
-  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CASED) != 0;
-}
+bool is_cased(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CASED) != 0; }
 bool is_alnum(char32_t c) { return u_isalnum(static_cast<UChar32>(c)) != 0; }
 
 namespace {

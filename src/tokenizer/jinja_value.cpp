@@ -35,27 +35,39 @@ Value Value::function(std::string name, std::function<Value(const CallArgs&)> ca
 
 const void* Value::identity() const {
   switch (kind()) {
-    case Kind::kList: return std::get<std::shared_ptr<List>>(v_).get();
-    case Kind::kDict: return std::get<std::shared_ptr<Dict>>(v_).get();
-    case Kind::kCallable: return std::get<std::shared_ptr<Callable>>(v_).get();
-    default: return nullptr;
+    case Kind::kList:
+      return std::get<std::shared_ptr<List>>(v_).get();
+    case Kind::kDict:
+      return std::get<std::shared_ptr<Dict>>(v_).get();
+    case Kind::kCallable:
+      return std::get<std::shared_ptr<Callable>>(v_).get();
+    default:
+      return nullptr;
   }
 }
 
 std::string type_name(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return "Undefined";
-    case Value::Kind::kNone: return "NoneType";
-    case Value::Kind::kBool: return "bool";
-    case Value::Kind::kInt: return "int";
-    case Value::Kind::kFloat: return "float";
-    case Value::Kind::kString: return "str";
+    case Value::Kind::kUndefined:
+      return "Undefined";
+    case Value::Kind::kNone:
+      return "NoneType";
+    case Value::Kind::kBool:
+      return "bool";
+    case Value::Kind::kInt:
+      return "int";
+    case Value::Kind::kFloat:
+      return "float";
+    case Value::Kind::kString:
+      return "str";
     case Value::Kind::kList: {
       const SequenceKind k = v.as_list().kind;
       return k == SequenceKind::kTuple ? "tuple" : k == SequenceKind::kGenerator ? "generator" : "list";
     }
-    case Value::Kind::kDict: return v.as_dict().is_namespace ? "Namespace" : "dict";
-    case Value::Kind::kCallable: return "function";
+    case Value::Kind::kDict:
+      return v.as_dict().is_namespace ? "Namespace" : "dict";
+    case Value::Kind::kCallable:
+      return "function";
   }
   return "object";
 }
@@ -63,14 +75,22 @@ std::string type_name(const Value& v) {
 bool truthy(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::kUndefined:
-    case Value::Kind::kNone: return false;
-    case Value::Kind::kBool: return v.as_bool();
-    case Value::Kind::kInt: return v.as_int() != 0;
-    case Value::Kind::kFloat: return v.as_float() != 0.0;
-    case Value::Kind::kString: return !v.as_string().empty();
-    case Value::Kind::kList: return v.as_list().kind == SequenceKind::kGenerator || !v.as_list().items.empty();
-    case Value::Kind::kDict: return v.as_dict().is_namespace || v.as_dict().size() > 0;
-    case Value::Kind::kCallable: return true;
+    case Value::Kind::kNone:
+      return false;
+    case Value::Kind::kBool:
+      return v.as_bool();
+    case Value::Kind::kInt:
+      return v.as_int() != 0;
+    case Value::Kind::kFloat:
+      return v.as_float() != 0.0;
+    case Value::Kind::kString:
+      return !v.as_string().empty();
+    case Value::Kind::kList:
+      return v.as_list().kind == SequenceKind::kGenerator || !v.as_list().items.empty();
+    case Value::Kind::kDict:
+      return v.as_dict().is_namespace || v.as_dict().size() > 0;
+    case Value::Kind::kCallable:
+      return true;
   }
   return false;
 }
@@ -138,8 +158,10 @@ std::string string_repr(const std::string& s) {
 
 std::string repr(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return "Undefined";
-    case Value::Kind::kString: return string_repr(v.as_string());
+    case Value::Kind::kUndefined:
+      return "Undefined";
+    case Value::Kind::kString:
+      return string_repr(v.as_string());
     case Value::Kind::kList: {
       const List& list = v.as_list();
       if (list.kind == SequenceKind::kGenerator) return "<generator object>";
@@ -159,20 +181,29 @@ std::string repr(const Value& v) {
       out += "}";
       return v.as_dict().is_namespace ? "<Namespace " + out + ">" : out;
     }
-    default: return to_str(v);
+    default:
+      return to_str(v);
   }
 }
 
 std::string to_str(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return "";
-    case Value::Kind::kNone: return "None";
-    case Value::Kind::kBool: return v.as_bool() ? "True" : "False";
-    case Value::Kind::kInt: return std::to_string(v.as_int());
-    case Value::Kind::kFloat: return python_float_repr(v.as_float());
-    case Value::Kind::kString: return v.as_string();
-    case Value::Kind::kCallable: return "<function " + v.as_callable().name + ">";
-    default: return repr(v);
+    case Value::Kind::kUndefined:
+      return "";
+    case Value::Kind::kNone:
+      return "None";
+    case Value::Kind::kBool:
+      return v.as_bool() ? "True" : "False";
+    case Value::Kind::kInt:
+      return std::to_string(v.as_int());
+    case Value::Kind::kFloat:
+      return python_float_repr(v.as_float());
+    case Value::Kind::kString:
+      return v.as_string();
+    case Value::Kind::kCallable:
+      return "<function " + v.as_callable().name + ">";
+    default:
+      return repr(v);
   }
 }
 
@@ -185,8 +216,10 @@ bool equals(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case K::kUndefined:
-    case K::kNone: return true;
-    case K::kString: return a.as_string() == b.as_string();
+    case K::kNone:
+      return true;
+    case K::kString:
+      return a.as_string() == b.as_string();
     case K::kList: {
       const List& x = a.as_list();
       const List& y = b.as_list();
@@ -207,7 +240,8 @@ bool equals(const Value& a, const Value& b) {
       }
       return true;
     }
-    default: return a.identity() == b.identity();
+    default:
+      return a.identity() == b.identity();
   }
 }
 
@@ -220,7 +254,8 @@ int compare(const Value& a, const Value& b, std::string_view op) {
     return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int() ? 1 : 0;
   }
   if (a.is_undefined() || b.is_undefined()) render_fail(a.is_undefined() ? a.undefined().hint : b.undefined().hint);
-  if (a.is_string() && b.is_string()) return a.as_string().compare(b.as_string()) < 0 ? -1 : a.as_string() == b.as_string() ? 0 : 1;
+  if (a.is_string() && b.is_string())
+    return a.as_string().compare(b.as_string()) < 0 ? -1 : a.as_string() == b.as_string() ? 0 : 1;
   if (a.is_list() && b.is_list() && a.as_list().kind == b.as_list().kind &&
       a.as_list().kind != SequenceKind::kGenerator) {
     const auto& x = a.as_list().items;
@@ -235,10 +270,10 @@ int compare(const Value& a, const Value& b, std::string_view op) {
 
 bool contains(const Value& container, const Value& item) {
   switch (container.kind()) {
-    case Value::Kind::kUndefined: return false;
+    case Value::Kind::kUndefined:
+      return false;
     case Value::Kind::kString:
-      if (!item.is_string())
-        render_fail("'in <string>' requires string as left operand, not ", type_name(item));
+      if (!item.is_string()) render_fail("'in <string>' requires string as left operand, not ", type_name(item));
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::kList:
       for (const Value& x : container.as_list().items)
@@ -249,14 +284,17 @@ bool contains(const Value& container, const Value& item) {
         render_fail("unhashable type: '", type_name(item), "'");
       if (item.is_dict()) render_fail("unhashable type: 'dict'");
       return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
-    default: render_fail("argument of type '", type_name(container), "' is not iterable");
+    default:
+      render_fail("argument of type '", type_name(container), "' is not iterable");
   }
 }
 
 std::vector<Value> iterate(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return {};
-    case Value::Kind::kList: return v.as_list().items;
+    case Value::Kind::kUndefined:
+      return {};
+    case Value::Kind::kList:
+      return v.as_list().items;
     case Value::Kind::kDict: {
       std::vector<Value> keys;
       for (const auto& entry : v.as_dict().entries()) keys.emplace_back(entry.first);
@@ -267,21 +305,25 @@ std::vector<Value> iterate(const Value& v) {
       for (char32_t c : utf8_decode(v.as_string())) chars.emplace_back(utf8_encode(std::u32string(1, c)));
       return chars;
     }
-    default: render_fail("'", type_name(v), "' object is not iterable");
+    default:
+      render_fail("'", type_name(v), "' object is not iterable");
   }
 }
 
 int64_t length(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return 0;
-    case Value::Kind::kString: return static_cast<int64_t>(code_point_count(v.as_string()));
+    case Value::Kind::kUndefined:
+      return 0;
+    case Value::Kind::kString:
+      return static_cast<int64_t>(code_point_count(v.as_string()));
     case Value::Kind::kList:
       if (v.as_list().kind == SequenceKind::kGenerator) render_fail("object of type 'generator' has no len()");
       return static_cast<int64_t>(v.as_list().items.size());
     case Value::Kind::kDict:
       if (v.as_dict().is_namespace) render_fail("object of type 'Namespace' has no len()");
       return static_cast<int64_t>(v.as_dict().size());
-    default: render_fail("object of type '", type_name(v), "' has no len()");
+    default:
+      render_fail("object of type '", type_name(v), "' has no len()");
   }
 }
 

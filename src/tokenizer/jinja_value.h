@@ -9,8 +9,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -130,11 +130,11 @@ class Value {
 // Python's type(x).__name__, for error messages: 'str', 'int', 'list', 'dict', 'NoneType', ...
 std::string type_name(const Value& v);
 
-bool truthy(const Value& v);                        // bool(x)
-std::string to_str(const Value& v);                 // str(x); Undefined renders as ""
-std::string repr(const Value& v);                   // repr(x), as str() of a container shows its items
-std::string python_float_repr(double f);            // repr(1.0) == '1.0', repr(1e-05) == '1e-05'
-bool equals(const Value& a, const Value& b);        // a == b
+bool truthy(const Value& v);                                       // bool(x)
+std::string to_str(const Value& v);                                // str(x); Undefined renders as ""
+std::string repr(const Value& v);                                  // repr(x), as str() of a container shows its items
+std::string python_float_repr(double f);                           // repr(1.0) == '1.0', repr(1e-05) == '1e-05'
+bool equals(const Value& a, const Value& b);                       // a == b
 int compare(const Value& a, const Value& b, std::string_view op);  // <0, 0, >0; TypeError when unordered
 bool contains(const Value& container, const Value& item);          // item in container
 
