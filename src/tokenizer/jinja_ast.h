@@ -44,6 +44,8 @@ struct Expr {
   std::vector<std::string> compare_ops;  // ==, !=, <, <=, >, >=, in, not in
   std::vector<ExprPtr> args;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
+  ExprPtr star_args;    // f(*xs): more positionals, from any iterable
+  ExprPtr star_kwargs;  // f(**d): more keywords, from a dict
   bool negated = false;
 };
 
@@ -94,6 +96,11 @@ struct WithNode {  // {% with a = 1, b = 2 %} body {% endwith %}
 struct LoopControlNode {  // {% break %} / {% continue %} (jinja2.ext.loopcontrols, which HF enables)
   bool is_break = false;
 };
+struct CallBlockNode {  // {% call(params) macro(args) %} body {% endcall %}: the macro gets caller()
+  std::vector<std::pair<std::string, ExprPtr>> params;  // caller's own parameters
+  ExprPtr call;                                         // a kCall of the macro
+  Body body;
+};
 struct ScopeBlockNode {  // {% generation %}: HF's assistant-mask marker, rendered as its body
   Body body;
 };
@@ -101,7 +108,7 @@ struct ScopeBlockNode {  // {% generation %}: HF's assistant-mask marker, render
 struct Stmt {
   SourcePos pos;
   std::variant<TextNode, OutputNode, IfNode, ForNode, SetNode, SetBlockNode, MacroNode, FilterBlockNode, WithNode,
-               LoopControlNode, ScopeBlockNode>
+               LoopControlNode, CallBlockNode, ScopeBlockNode>
       node;
 };
 

@@ -429,12 +429,18 @@ ExprPtr ExpressionParser::slice_or_index() {
 void ExpressionParser::call_arguments(Expr& node) {
   s_.expect_operator("(");
   while (!s_.at_operator(")")) {
-    if (!node.args.empty() || !node.kwargs.empty()) {
+    if (!node.args.empty() || !node.kwargs.empty() || node.star_args || node.star_kwargs) {
       s_.expect_operator(",");
       if (s_.at_operator(")")) break;
     }
-    if (s_.at_operator("*") || s_.at_operator("**"))
-      s_.error_at(s_.current(), "unsupported construct: '*args' / '**kwargs' in a call");
+    if (s_.at_operator("*") || s_.at_operator("**")) {
+      const bool keywords = s_.next().text == "**";
+      ExprPtr& slot = keywords ? node.star_kwargs : node.star_args;
+      if (slot) s_.error_at(s_.current(), keywords ? "'**' given twice in a call" : "'*' given twice in a call");
+      slot = expression();
+      continue;
+    }
+    if (node.star_args || node.star_kwargs) s_.error_at(s_.current(), "arguments after *args or **kwargs");
     if (s_.current().type == Token::Type::kName && s_.peek().type == Token::Type::kOperator && s_.peek().text == "=") {
       std::string key = s_.next().text;
       s_.next();

@@ -198,34 +198,64 @@ class Interpreter {
     return Flow::kNormal;
   }
 
-  Value call_macro(const MacroNode& macro, const ScopePtr& closure, const CallArgs& call) {
-    if (call.positional.size() > macro.params.size())
-      render_fail("macro '", macro.name, "' takes not more than ", macro.params.size(), " argument(s)");
-    const ScopePtr frame = child_of(closure);
-    std::vector<bool> given(macro.params.size(), false);
+  // Binds a call's arguments to `params` in `frame` as jinja2 binds a macro's: missing ones take their
+  // default (evaluated in the frame) or are Undefined. A `caller` keyword, which {% call %} passes, is
+  // bound whether or not it is a parameter.
+  void bind_parameters(const std::string& name, const std::vector<std::pair<std::string, ExprPtr>>& params,
+                       const ScopePtr& frame, const CallArgs& call) {
+    if (call.positional.size() > params.size())
+      render_fail("macro '", name, "' takes not more than ", params.size(), " argument(s)");
+    // Every jinja2 macro has its own `caller`; without a {% call %} it is Undefined, not an outer one.
+    frame->variables["caller"] = Value(Undefined{"No caller defined"});
+    std::vector<bool> given(params.size(), false);
     for (size_t i = 0; i < call.positional.size(); ++i) {
-      frame->variables[macro.params[i].first] = call.positional[i];
+      frame->variables[params[i].first] = call.positional[i];
       given[i] = true;
     }
     for (const auto& [key, value] : call.keyword) {
       size_t i = 0;
-      while (i < macro.params.size() && macro.params[i].first != key) ++i;
-      if (i == macro.params.size()) render_fail("macro '", macro.name, "' takes no keyword argument '", key, "'");
-      if (given[i]) render_fail("macro '", macro.name, "' got multiple values for argument '", key, "'");
+      while (i < params.size() && params[i].first != key) ++i;
+      if (i == params.size() && key != "caller")
+        render_fail("macro '", name, "' takes no keyword argument '", key, "'");
+      if (i < params.size() && given[i]) render_fail("macro '", name, "' got multiple values for argument '", key, "'");
       frame->variables[key] = value;
-      given[i] = true;
+      if (i < params.size()) given[i] = true;
     }
-    for (size_t i = 0; i < macro.params.size(); ++i) {
+    for (size_t i = 0; i < params.size(); ++i) {
       if (given[i]) continue;
-      const auto& [name, default_value] = macro.params[i];
-      frame->variables[name] =
-          default_value ? eval(*default_value, frame) : Value(Undefined{"parameter '" + name + "' was not provided"});
+      const auto& [param, default_value] = params[i];
+      frame->variables[param] =
+          default_value ? eval(*default_value, frame) : Value(Undefined{"parameter '" + param + "' was not provided"});
     }
+  }
+
+  Value call_body(const std::string& name, const std::vector<std::pair<std::string, ExprPtr>>& params, const Body& body,
+                  const ScopePtr& closure, const CallArgs& call) {
+    const ScopePtr frame = child_of(closure);
+    bind_parameters(name, params, frame, call);
     if (++call_depth_ > kMaxCallDepth) render_fail("macro calls nest deeper than ", kMaxCallDepth);
     std::string out;
-    exec_body(macro.body, frame, out);
+    exec_body(body, frame, out);
     --call_depth_;
     return Value(std::move(out));
+  }
+
+  Value call_macro(const MacroNode& macro, const ScopePtr& closure, const CallArgs& call) {
+    return call_body(macro.name, macro.params, macro.body, closure, call);
+  }
+
+  // {% call m(args) %}body{% endcall %}: m(args, caller=<body as a function>), the body run where it stands.
+  Flow exec_node(const CallBlockNode& node, const ScopePtr& scope, std::string& out) {
+    const Expr& call = *node.call;
+    const Value callee = eval(*call.operands[0], scope);
+    if (!callee.is_callable()) render_fail("{% call %} needs a macro, not '", type_name(callee), "'");
+    CallArgs args = evaluate_arguments(call, scope);
+    const CallBlockNode* block = &node;
+    args.keyword.emplace_back("caller", Value::function("caller", [this, block, scope](const CallArgs& caller_args) {
+                                return call_body("caller", block->params, block->body, scope, caller_args);
+                              }));
+    out += to_str(callee.as_callable().call(args));
+    return Flow::kNormal;
   }
 
   static Value lookup(const ScopePtr& scope, const std::string& name) {
@@ -239,7 +269,18 @@ class Interpreter {
   CallArgs evaluate_arguments(const Expr& e, const ScopePtr& scope) {
     CallArgs call;
     for (const ExprPtr& arg : e.args) call.positional.push_back(eval(*arg, scope));
+    if (e.star_args)
+      for (Value& v : iterate(eval(*e.star_args, scope))) call.positional.push_back(std::move(v));
     for (const auto& [key, arg] : e.kwargs) call.keyword.emplace_back(key, eval(*arg, scope));
+    if (e.star_kwargs) {
+      const Value extra = eval(*e.star_kwargs, scope);
+      if (!extra.is_dict()) render_fail("argument after ** must be a mapping, not ", type_name(extra));
+      for (const auto& [key, value] : extra.as_dict().entries()) {
+        for (const auto& given : call.keyword)
+          if (given.first == key) render_fail("got multiple values for keyword argument '", key, "'");
+        call.keyword.emplace_back(key, value);
+      }
+    }
     return call;
   }
 

@@ -13,7 +13,6 @@ const char* unsupported_reason(const std::string& tag) {
   if (tag == "include" || tag == "import" || tag == "from" || tag == "extends")
     return "templates that load other templates are not supported";
   if (tag == "block") return "template inheritance blocks are not supported";
-  if (tag == "call") return "call blocks are not supported";
   if (tag == "autoescape") return "autoescaping is not supported (HF renders with autoescape off)";
   if (tag == "do") return "the 'do' extension is not enabled in HF's environment";
   return nullptr;
@@ -103,6 +102,7 @@ class StatementParser {
     if (name == "macro") return macro_statement(pos);
     if (name == "filter") return filter_statement(pos);
     if (name == "with") return with_statement(pos);
+    if (name == "call") return call_statement(pos);
     if (name == "print") {
       ExprPtr value = expr_.tuple();
       end_of_tag();
@@ -180,22 +180,43 @@ class StatementParser {
   StmtPtr macro_statement(const SourcePos& pos) {
     MacroNode node;
     node.name = s_.expect_name("a macro name").text;
-    s_.expect_operator("(");
-    while (!s_.at_operator(")")) {
-      if (!node.params.empty()) s_.expect_operator(",");
-      const Token& param = s_.expect_name("a parameter name");
-      ExprPtr default_value = s_.skip_operator("=") ? expr_.expression() : nullptr;
-      if (!default_value && !node.params.empty() && node.params.back().second)
-        s_.error_at(param, "non-default argument follows default argument");
-      node.params.emplace_back(param.text, std::move(default_value));
-    }
-    s_.next();
+    node.params = signature();
     end_of_tag();
     const int saved_depth = loop_depth_;
     loop_depth_ = 0;  // a loop around the definition is not a loop around the body
     node.body = parse_body({"endmacro"}, "macro", pos);
     loop_depth_ = saved_depth;
     close_block("endmacro");
+    return make(pos, std::move(node));
+  }
+
+  // `(a, b='x')`, the parameter list of a macro or of a call block's caller.
+  std::vector<std::pair<std::string, ExprPtr>> signature() {
+    std::vector<std::pair<std::string, ExprPtr>> params;
+    s_.expect_operator("(");
+    while (!s_.at_operator(")")) {
+      if (!params.empty()) s_.expect_operator(",");
+      const Token& param = s_.expect_name("a parameter name");
+      ExprPtr default_value = s_.skip_operator("=") ? expr_.expression() : nullptr;
+      if (!default_value && !params.empty() && params.back().second)
+        s_.error_at(param, "non-default argument follows default argument");
+      params.emplace_back(param.text, std::move(default_value));
+    }
+    s_.next();
+    return params;
+  }
+
+  StmtPtr call_statement(const SourcePos& pos) {
+    CallBlockNode node;
+    if (s_.at_operator("(")) node.params = signature();
+    node.call = expr_.expression();
+    if (node.call->kind != Expr::Kind::kCall) s_.error_at(s_.current(), "{% call %} needs a macro call");
+    end_of_tag();
+    const int saved_depth = loop_depth_;
+    loop_depth_ = 0;
+    node.body = parse_body({"endcall"}, "call", pos);
+    loop_depth_ = saved_depth;
+    close_block("endcall");
     return make(pos, std::move(node));
   }
 

@@ -136,6 +136,15 @@ TEST(ChatTemplateScoping, MacrosWithBlocksAndSetBlocks) {
             "[  BODY ]x");
   EXPECT_NE(render_error("{% macro m(a) %}{% endmacro %}{{ m(1, 2) }}").find("takes not more than 1 argument"),
             std::string::npos);
+  EXPECT_EQ(render("{% macro wrap(t) %}<{{ t }}>{{ caller() }}</{{ t }}>{% endmacro %}"
+                   "{% set x = 'site' %}{% call wrap('b') %}{{ x }}{% endcall %}"),
+            "<b>site</b>");
+  EXPECT_EQ(render("{% macro each(xs) %}{% for x in xs %}{{ caller(x) }}{% endfor %}{% endmacro %}"
+                   "{% call(v) each([1, 2]) %}({{ v }}){% endcall %}"),
+            "(1)(2)");
+  EXPECT_EQ(
+      render("{% macro f(a, b=2, c=3) %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ f(*[7, 8]) }} {{ f(1, **{'c': 9}) }}"),
+      "783 129");
 }
 
 TEST(ChatTemplateFilters, TextAndNumbers) {
