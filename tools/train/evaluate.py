@@ -117,9 +117,10 @@ def main():
     data = Data(args.work)
     result = {"step": state["step"], **evaluate(model, data, args)}
     out = args.out or os.path.join(args.work, "eval.json")
-    with open(out, "w") as f:
+    with open(out + ".tmp", "w") as f:  # run.sh skips evaluation when eval.json exists: write it whole
         json.dump(result, f, indent=2)
         f.write("\n")
+    os.replace(out + ".tmp", out)
     v, pk = result["validation"], result["passkey_full_length"]
     print(f"evaluate: step {result['step']}: validation loss {v['loss']} (perplexity {v['perplexity']}) on "
           f"{v['tokens']} tokens; passkey exact match {pk['exact_match']:.2f} at ~{pk['mean_tokens']} tokens "
