@@ -54,7 +54,7 @@ class BpeModel {
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
   int32_t byte_ids_[256];  // <0xNN> ids for byte fallback, -1 where absent
 
-  // Long words are cut where no merge can ever join the two sides (see tokenize_in_chunks): between characters x
+  // Long words are cut where no merge can ever join the two sides (see merge_in_chunks): between characters x
   // and y when no merge (a, b) has a ending in x and b starting with y. These are the (x, y) that some merge joins.
   PairTable<bool> joinable_chars_;
   bool plain_symbols_ = false;  // no subword prefix or suffix: a word's first symbols are its characters
