@@ -2,8 +2,8 @@
 """A small byte-level BPE tokenizer in HF tokenizer.json form, for tiny test models that generate text.
 
 The 256 byte symbols (GPT-2's bytes_to_unicode alphabet), merges learnt greedily from a few sentences
-of our own, then the DeepSeek begin/end-of-sentence tokens as special added tokens. The post-processor
-prepends BOS, as DeepSeek's tokenizer does; tokenizer_config.json carries the DeepSeek-MoE chat format.
+of our own, then the DeepSeek begin/end-of-sentence tokens as special added tokens. BOS comes from
+tokenizer_config.json's add_bos_token, as with DeepSeek's tokenizer; tokenizer_config.json carries the DeepSeek-MoE chat format.
 """
 import collections
 import json
@@ -93,13 +93,9 @@ def build(n_merges=40):
         "added_tokens": [special(BOS, bos_id), special(EOS, eos_id)],
         "normalizer": None,
         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
-        "post_processor": {
-            "type": "TemplateProcessing",
-            "single": [{"SpecialToken": {"id": BOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
-            "pair": [{"SpecialToken": {"id": BOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                     {"Sequence": {"id": "B", "type_id": 1}}],
-            "special_tokens": {BOS: {"id": BOS, "ids": [bos_id], "tokens": [BOS]}},
-        },
+        # No post-processor, as in DeepSeek's own tokenizer.json: transformers adds BOS because
+        # tokenizer_config.json says add_bos_token, and so must dsmoe run.
+        "post_processor": None,
         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
         "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                   "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,

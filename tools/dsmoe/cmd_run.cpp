@@ -35,7 +35,7 @@ int run_generation(RunArgs& args) {
   Generator generator(*loaded.model, *loaded.tokenizer, loaded.context);
 
   GenerationRequest request;
-  request.tokens = loaded.tokenizer->encode(prompt, /*add_special_tokens=*/true);
+  request.tokens = prompt_tokens(*loaded.tokenizer, prompt);
   request.max_new_tokens = args.generation.max_new_tokens;
   request.stop_strings = args.generation.stop_strings;
   request.end_tokens = loaded.end_tokens;

@@ -57,6 +57,17 @@ LoadedModel load_for_generation(const GenerationOptions& o) {
   return loaded;
 }
 
+std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text) {
+  std::vector<int32_t> tokens = tokenizer.encode(text, /*add_special_tokens=*/true);
+  const auto& config = tokenizer.config_json();
+  const bool add_bos = config.is_object() && config.contains("add_bos_token") && config["add_bos_token"].is_boolean() &&
+                       config["add_bos_token"].get<bool>();
+  if (add_bos && tokenizer.bos_id() && (tokens.empty() || tokens.front() != *tokenizer.bos_id())) {
+    tokens.insert(tokens.begin(), *tokenizer.bos_id());
+  }
+  return tokens;
+}
+
 Sampler make_sampler(GenerationOptions& o) {
   if (o.seed < 0) {
     o.seed = int64_t(std::random_device{}() & 0x7fffffff);

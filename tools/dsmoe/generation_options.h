@@ -35,6 +35,11 @@ struct LoadedModel {
 };
 
 LoadedModel load_for_generation(const GenerationOptions& options);
+// A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when
+// tokenizer_config.json says add_bos_token (transformers' Llama-style tokenizers add it even when the
+// tokenizer.json post-processor does not, as DeepSeek's does not).
+std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text);
+
 Sampler make_sampler(GenerationOptions& options);  // resolves a random seed and reports it on stderr
 void print_speed(const GenerationStats& stats);     // stderr, after a generation
 
