@@ -20,6 +20,7 @@ class ChatTemplate {
  public:
   explicit ChatTemplate(std::string source);  // parses once; Error on unsupported constructs
 
+  // Each render has its own state, so one ChatTemplate may render on several threads at once.
   std::string render(const nlohmann::json& context) const;
   std::string render(const nlohmann::ordered_json& context) const;
   const std::string& source() const { return source_; }

@@ -142,8 +142,7 @@ class Interpreter {
     return Flow::kNormal;
   }
 
-  Flow exec_node(const SetNode& node, const ScopePtr& scope, std::string& out) {
-    (void)out;
+  Flow exec_node(const SetNode& node, const ScopePtr& scope, std::string&) {
     const Value value = eval(*node.value, scope);
     if (node.attribute.empty()) {
       bind_targets(*scope, node.targets, value);
@@ -158,8 +157,7 @@ class Interpreter {
     return Flow::kNormal;
   }
 
-  Flow exec_node(const SetBlockNode& node, const ScopePtr& scope, std::string& out) {
-    (void)out;
+  Flow exec_node(const SetBlockNode& node, const ScopePtr& scope, std::string&) {
     std::string captured;
     exec_body(node.body, scope, captured);
     scope->variables[node.target] =

@@ -117,6 +117,7 @@ class Value {
   const std::string& as_string() const { return std::get<std::string>(v_); }
   const List& as_list() const { return *std::get<std::shared_ptr<List>>(v_); }
   const Dict& as_dict() const { return *std::get<std::shared_ptr<Dict>>(v_); }
+  // A namespace() is shared by every value that refers to it; `set ns.x` changes it for all of them.
   Dict& mutable_namespace() const { return *std::get<std::shared_ptr<Dict>>(v_); }
   const Callable& as_callable() const { return *std::get<std::shared_ptr<Callable>>(v_); }
   const void* identity() const;  // for `is sameas`: the shared object, or null for plain values

@@ -137,6 +137,13 @@ TEST_F(TemplateCommand, PrintsThePromptExactly) {
   EXPECT_EQ(vars.output, "hey 1</s>");  // the file's trailing newline is dropped, as jinja2 does
 }
 
+TEST_F(TemplateCommand, PrefersTheModelsChatTemplateFile) {
+  // transformers loads chat_template.jinja over tokenizer_config.json's chat_template.
+  write("chat_template.jinja", "file:{{ messages[0].role }}");
+  const CommandRun run = run_dsmoe("template -m " + dir_.string() + " --messages " + path("messages.json"), false);
+  EXPECT_EQ(run.output, "file:user");
+}
+
 TEST_F(TemplateCommand, BadInputIsAnErrorNotACrash) {
   write("no_template.json", R"({"bos_token": "<s>"})");
   write("broken.jinja", "{% for m in messages %}");
