@@ -45,11 +45,12 @@ def loss_curve_svg(log):
     for k in range(int(y_min), int(y_max) + 1):  # horizontal grid, one line per nat
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(k):.1f}" y2="{y(k):.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{LEFT - 8}" y="{y(k) + 4:.1f}" text-anchor="end">{k}</text>')
-    for i in range(6):
-        t = x_max * i / 5
+    tick = next(s * 10 ** e for e in range(3, 9) for s in (1, 2, 5) if x_max / (s * 10 ** e) <= 6)
+    for i in range(int(x_max // tick) + 1):
+        t = i * tick
         out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM + 5}" '
                    f'stroke="black"/>')
-        out.append(f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{t / 1e6:.2f}M</text>')
+        out.append(f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{t / 1e6:g}M</text>')
     out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM}" '
                f'stroke="black"/>')
     out.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="black"/>')
@@ -154,8 +155,10 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
         "",
     ]
     if last_val:
-        lines += [f"Last logged: train loss {float(log[-1]['train_loss']):.3f}, validation loss "
-                  f"{float(last_val[-1]['val_loss']):.3f} (first {args['val_windows']} held-out windows).", ""]
+        recent = [float(r["train_loss"]) for r in log[-20:]]
+        lines += [f"At the end: train loss {sum(recent) / len(recent):.3f} (mean of the last {len(recent)} steps), "
+                  f"validation loss {float(last_val[-1]['val_loss']):.3f} (first {args['val_windows']} held-out "
+                  "windows, as logged during training).", ""]
     lines += ["## Results", ""]
     if evaluation:
         v, v32 = evaluation["validation"], evaluation["validation_float32"]
