@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "support/bad_input.h"
 #include "tokenizer/chat_template.h"
 
 namespace {
@@ -107,7 +108,9 @@ CommandRun run_dsmoe(const std::string& args, bool with_stderr) {
 
 class TemplateCommand : public ::testing::Test {
  protected:
-  std::filesystem::path dir_ = std::filesystem::temp_directory_path() / "dsmoe_template_command_test";
+  // One directory per test and process: ctest runs the tests of this suite in parallel.
+  dsmoe::bad_input::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
 
   void SetUp() override {
     std::filesystem::create_directories(dir_);
@@ -117,7 +120,6 @@ class TemplateCommand : public ::testing::Test {
     write("vars.json", R"({"messages": [{"role": "user", "content": "x"}], "greeting": "hey"})");
     write("greeting.jinja", "{{ greeting }} {{ messages | length }}{{ eos_token }}\n");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
