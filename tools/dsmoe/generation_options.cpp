@@ -1,5 +1,6 @@
 #include "generation_options.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -11,7 +12,9 @@
 namespace dsmoe::cli {
 
 void add_generation_options(CLI::App& app, GenerationOptions& o) {
-  app.add_option("-m,--model", o.model_dir, "model directory (config.json, safetensors, tokenizer.json)")->required();
+  app.add_option("-m,--model", o.model_dir,
+                 "model directory (config.json, safetensors, tokenizer.json); default: $DSMOE_MODEL, else the "
+                 "shipped " DSMOE_DEFAULT_MODEL_NAME);
   app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)");
   app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)");
   app.add_option("--temp", o.sampling.temperature, "temperature; 0 is greedy");
@@ -24,7 +27,16 @@ void add_generation_options(CLI::App& app, GenerationOptions& o) {
   app.add_option("--stop", o.stop_strings, "stop when this text is generated (repeatable)");
 }
 
-LoadedModel load_for_generation(const GenerationOptions& o) {
+std::string default_model_dir() {
+  if (const char* env = std::getenv("DSMOE_MODEL"); env != nullptr && *env != '\0') return env;
+  // The model the repository ships, found from the source tree this binary was built from.
+  const std::filesystem::path shipped = std::filesystem::path(DSMOE_SOURCE_DIR) / "models" / DSMOE_DEFAULT_MODEL_NAME;
+  if (std::filesystem::is_directory(shipped)) return shipped.string();
+  fail("no model given: pass -m DIR or set DSMOE_MODEL (the shipped model was expected at ", shipped.string(), ")");
+}
+
+LoadedModel load_for_generation(GenerationOptions& o) {
+  if (o.model_dir.empty()) o.model_dir = default_model_dir();
   LoadedModel loaded;
   loaded.model = Model::load(o.model_dir);
   loaded.tokenizer = Tokenizer::load_dir(o.model_dir);

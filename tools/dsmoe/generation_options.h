@@ -34,7 +34,8 @@ struct LoadedModel {
   int64_t context = 0;
 };
 
-LoadedModel load_for_generation(const GenerationOptions& options);
+// Without -m: $DSMOE_MODEL, else the shipped default model (models/<DSMOE_DEFAULT_MODEL_NAME>).
+LoadedModel load_for_generation(GenerationOptions& options);
 // A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when
 // tokenizer_config.json says add_bos_token (transformers' Llama-style tokenizers add it even when the
 // tokenizer.json post-processor does not, as DeepSeek's does not).
