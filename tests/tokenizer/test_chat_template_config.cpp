@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "support/run_dsmoe.h"
+
 #include "core/errors.h"
 #include "support/bad_input.h"
 #include "tokenizer/chat_template.h"
@@ -88,23 +90,8 @@ TEST(ChatTemplateContext, RendersDeepSeekMoeFormat) {
             "<BOS>S\n\nUser: U1\n\nAssistant: A1<EOS>User: U2\n\n");
 }
 
-struct CommandRun {
-  int status = -1;
-  std::string output;
-};
-
-CommandRun run_dsmoe(const std::string& args, bool with_stderr) {
-  CommandRun run;
-  const std::string command = std::string(DSMOE_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using dsmoe::testing::CommandRun;
+using dsmoe::testing::run_dsmoe;
 
 class TemplateCommand : public ::testing::Test {
  protected:

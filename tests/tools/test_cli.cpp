@@ -7,25 +7,12 @@
 #include <cstdio>
 #include <string>
 
+#include "support/run_dsmoe.h"
+
 namespace {
 
-struct CommandRun {
-  int status = -1;
-  std::string output;
-};
-
-CommandRun run_dsmoe(const std::string& args) {
-  CommandRun run;
-  const std::string command = std::string(DSMOE_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using dsmoe::testing::CommandRun;
+using dsmoe::testing::run_dsmoe;
 
 const std::string kRealConfig = std::string(DSMOE_SOURCE_DIR) + "/configs/deepseek-moe-16b-base.json";
 

@@ -11,6 +11,7 @@
 #include "dsmoe/dsmoe.h"
 #include "io/npy.h"
 #include "model/config.h"
+#include "token_ids.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -31,23 +32,7 @@ std::vector<std::vector<int32_t>> parse_rows(const std::string& text, char row_s
   std::stringstream row_stream(text);
   std::string row_text;
   while (std::getline(row_stream, row_text, row_separator)) {
-    for (char& ch : row_text) {
-      if (ch == ',' || ch == '\t' || ch == '\r') ch = ' ';
-    }
-    std::istringstream items(row_text);
-    std::vector<int32_t> row;
-    std::string item;
-    while (items >> item) {
-      size_t used = 0;
-      long long value = 0;
-      try {
-        value = std::stoll(item, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != item.size() || value < 0 || value > INT32_MAX) fail("logits: '", item, "' is not a token id");
-      row.push_back(int32_t(value));
-    }
+    std::vector<int32_t> row = parse_token_ids(row_text, "logits");
     if (!row.empty()) rows.push_back(std::move(row));
   }
   if (rows.empty()) fail("logits: no token ids given");

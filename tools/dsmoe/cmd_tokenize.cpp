@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "token_ids.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dsmoe::cli {
@@ -70,26 +71,7 @@ std::vector<int32_t> parse_ids_text(const std::string& text) {
       fail("tokenize --decode: invalid JSON: ", e.what());
     }
   }
-  std::string spaced = text;
-  for (char& c : spaced) {
-    if (c == ',') c = ' ';
-  }
-  std::istringstream items(spaced);
-  std::vector<int32_t> ids;
-  std::string item;
-  while (items >> item) {
-    size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || value < INT32_MIN || value > INT32_MAX)
-      fail("tokenize --decode: '", item, "' is not a token id");
-    ids.push_back(int32_t(value));
-  }
-  return ids;
+  return parse_token_ids(text, "tokenize --decode");
 }
 
 int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& input) {
