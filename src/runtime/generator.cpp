@@ -18,10 +18,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const char* stop_reason_text(StopReason reason) {
   switch (reason) {
-    case StopReason::kEndOfSequence: return "end of sequence";
-    case StopReason::kStopString: return "stop string";
-    case StopReason::kMaxTokens: return "token limit";
-    case StopReason::kContextFull: return "context full";
+    case StopReason::kEndOfSequence:
+      return "end of sequence";
+    case StopReason::kStopString:
+      return "stop string";
+    case StopReason::kMaxTokens:
+      return "token limit";
+    case StopReason::kContextFull:
+      return "context full";
   }
   return "?";
 }

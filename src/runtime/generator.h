@@ -30,7 +30,7 @@ struct GenerationStats {
 };
 
 struct GenerationRequest {
-  std::vector<int32_t> tokens;  // the whole sequence so far: prompt, or the rendered conversation
+  std::vector<int32_t> tokens;   // the whole sequence so far: prompt, or the rendered conversation
   int64_t max_new_tokens = 256;  // < 0: until the end token or a full context
   std::vector<std::string> stop_strings;
   std::vector<int32_t> end_tokens;  // generation stops when one is sampled

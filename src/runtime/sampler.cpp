@@ -13,12 +13,12 @@ int32_t argmax(std::span<const float> logits) {
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
 std::vector<std::pair<int32_t, float>> Sampler::candidates(std::span<const float> logits,
-                                                          std::span<const int32_t> history) const {
+                                                           std::span<const int32_t> history) const {
   std::vector<float> adjusted(logits.begin(), logits.end());
   if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0) {
     // CTRL (Keskar et al. 2019) as llama.cpp and HF apply it: each distinct recent token once.
-    const size_t window = params_.repeat_last_n < 0 ? history.size()
-                                                    : std::min(history.size(), size_t(params_.repeat_last_n));
+    const size_t window =
+        params_.repeat_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.repeat_last_n));
     std::unordered_set<int32_t> seen(history.end() - long(window), history.end());
     for (int32_t token : seen) {
       if (token < 0 || size_t(token) >= adjusted.size()) continue;
@@ -31,7 +31,9 @@ std::vector<std::pair<int32_t, float>> Sampler::candidates(std::span<const float
   // HF's order: temperature, then top-k, top-p and min-p on the tempered distribution.
   std::vector<std::pair<int32_t, float>> ranked(adjusted.size());
   for (size_t i = 0; i < adjusted.size(); ++i) ranked[i] = {int32_t(i), adjusted[i] / params_.temperature};
-  auto by_logit = [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); };
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  };
   size_t keep = ranked.size();
   if (params_.top_k > 0 && size_t(params_.top_k) < keep) {
     keep = size_t(params_.top_k);

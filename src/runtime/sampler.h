@@ -29,7 +29,8 @@ class Sampler {
 
   // The distribution sample() draws from, as (token, probability) sorted by decreasing probability;
   // exposed for tests and for people studying a sampler setting.
-  std::vector<std::pair<int32_t, float>> candidates(std::span<const float> logits, std::span<const int32_t> history) const;
+  std::vector<std::pair<int32_t, float>> candidates(std::span<const float> logits,
+                                                    std::span<const int32_t> history) const;
 
  private:
   SamplingParams params_;

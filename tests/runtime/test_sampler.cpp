@@ -28,7 +28,8 @@ std::map<int32_t, double> expected_distribution(const std::vector<float>& logits
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[size_t(a)] > logits[size_t(b)]; });
   if (p.top_k > 0) order.resize(std::min(order.size(), size_t(p.top_k)));
   std::vector<double> prob;
-  for (int32_t t : order) prob.push_back(std::exp((double(logits[size_t(t)]) - logits[size_t(order[0])]) / p.temperature));
+  for (int32_t t : order)
+    prob.push_back(std::exp((double(logits[size_t(t)]) - logits[size_t(order[0])]) / p.temperature));
   const double z = std::accumulate(prob.begin(), prob.end(), 0.0);
   for (auto& q : prob) q /= z;
   size_t keep = 0;

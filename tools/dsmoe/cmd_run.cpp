@@ -40,9 +40,8 @@ int run_generation(RunArgs& args) {
   request.stop_strings = args.generation.stop_strings;
   request.end_tokens = loaded.end_tokens;
   if (args.display_prompt) std::cout << prompt << std::flush;
-  const GenerationStats stats = generator.generate(request, sampler, [](std::string_view text) {
-    std::cout << text << std::flush;
-  });
+  const GenerationStats stats =
+      generator.generate(request, sampler, [](std::string_view text) { std::cout << text << std::flush; });
   std::cout << "\n";
   if (stats.reason == StopReason::kContextFull) {
     std::cerr << "dsmoe: stopped: the context of " << loaded.context << " tokens is full (raise --ctx)\n";
@@ -51,8 +50,10 @@ int run_generation(RunArgs& args) {
   if (!args.ids_out.empty()) {
     std::ofstream out(args.ids_out);
     if (!out) fail(args.ids_out, ": cannot create");
-    out << nlohmann::json{{"prompt", request.tokens}, {"generated", stats.generated},
-                          {"stop", stop_reason_text(stats.reason)}}.dump()
+    out << nlohmann::json{{"prompt", request.tokens},
+                          {"generated", stats.generated},
+                          {"stop", stop_reason_text(stats.reason)}}
+               .dump()
         << "\n";
   }
   return 0;

@@ -42,7 +42,8 @@ LoadedModel load_for_generation(GenerationOptions& o) {
   loaded.tokenizer = Tokenizer::load_dir(o.model_dir);
   const ModelConfig& config = loaded.model->config();
   if (loaded.tokenizer->vocab_size() > config.vocab_size) {
-    fail(o.model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ", config.vocab_size);
+    fail(o.model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
+         config.vocab_size);
   }
   auto add_end = [&](int64_t id) {
     if (id >= 0 && id < config.vocab_size &&

@@ -42,6 +42,6 @@ LoadedModel load_for_generation(GenerationOptions& options);
 std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text);
 
 Sampler make_sampler(GenerationOptions& options);  // resolves a random seed and reports it on stderr
-void print_speed(const GenerationStats& stats);     // stderr, after a generation
+void print_speed(const GenerationStats& stats);    // stderr, after a generation
 
 }  // namespace dsmoe::cli
