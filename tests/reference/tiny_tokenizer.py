@@ -8,9 +8,12 @@ tokenizer_config.json's add_bos_token, as with DeepSeek's tokenizer; tokenizer_c
 import collections
 import json
 import os
+import sys
 
-BOS = "<｜begin▁of▁sentence｜>"
-EOS = "<｜end▁of▁sentence｜>"
+# The byte alphabet, the special tokens and the DeepSeek-MoE chat format are those of the shipped model's
+# tokenizer (tools/train/tokenizer.py): one definition for both.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "train"))
+from tokenizer import BOS, CHAT_TEMPLATE, EOS, byte_symbols as bytes_to_unicode  # noqa: E402
 
 TRAINING_TEXT = (
     "In the beginning the tiny model had no words, and the tests gave it bytes. "
@@ -18,30 +21,6 @@ TRAINING_TEXT = (
     "The engine reads the merges, the engine splits the text, and the engine writes the ids. "
     "User: say something.\n\nAssistant: something, said the model, then it stopped."
 )
-
-# DeepSeek-MoE chat: "User: ...\n\nAssistant: ..." turns, BOS first, EOS after each reply.
-CHAT_TEMPLATE = (
-    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
-    "{{ bos_token }}{% for message in messages %}"
-    "{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\n\n' }}"
-    "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + eos_token }}"
-    "{% elif message['role'] == 'system' %}{{ message['content'] + '\n\n' }}{% endif %}"
-    "{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
-)
-
-
-def bytes_to_unicode():
-    """GPT-2's reversible map from bytes to printable characters (printable bytes map to themselves)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
-    mapping = {}
-    shift = 0
-    for b in range(256):
-        if b in printable:
-            mapping[b] = chr(b)
-        else:
-            mapping[b] = chr(256 + shift)
-            shift += 1
-    return mapping
 
 
 def learn_merges(text, n_merges):

@@ -5,20 +5,17 @@ normalizers, added tokens with lstrip/rstrip/single_word/normalized, the Metaspa
 compatibility test runs HF and dsmoe on them over the same corpus. Re-run after editing; the output is committed."""
 import json
 import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "train"))
+from tokenizer import byte_symbols  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def byte_level_vocab():
-    kept = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    chars, shifted = {}, 0
-    for b in range(256):
-        if b in kept:
-            chars[b] = chr(b)
-        else:
-            chars[b] = chr(256 + shifted)
-            shifted += 1
-    return {chars[b]: b for b in range(256)}
+    # GPT-2's byte alphabet, as the shipped model's tokenizer defines it (tools/train/tokenizer.py).
+    return {symbol: b for b, symbol in byte_symbols().items()}
 
 
 def added(content, id, special, **flags):
