@@ -2,12 +2,19 @@
 256, targets the last 256), so position 0 is always BOS as in dsmoe's prompts.
 
 A row is either a window of the training books (the books' tokens concatenated, EOS after each book) or a
-passkey row: BOS, a passkey document, EOS, then BOS and book text to fill the row. The batch of step s is a
-pure function of (seed, s), so a resumed run sees exactly the batches an uninterrupted one would.
+passkey row: BOS, a passkey document, EOS, then BOS and book text to fill the row. The retrieval stage packs
+its passkey rows with several documents of random lengths (more answers per row, near and far needles alike)
+and adds copy rows packed with copy documents: BOS, 8-48 random ordinary tokens, the same tokens again, EOS.
+The second half of a copy document is predictable only by finding the first half, the task on which
+transformers form induction heads (the attention circuit "find the earlier occurrence of this token and copy
+what followed") within a few hundred steps; the first half is noise, left out of the loss. Passkey retrieval
+is that circuit applied to the key. The batch of step s is a pure function of (seed, s, mix), so a resumed run
+sees exactly the batches an uninterrupted one would.
 """
 import json
 import os
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +22,20 @@ import corpus as corpus_mod
 from tokenizer import Tokenizer
 
 SEQ_LEN = 256
+MIN_PACKED_DOCUMENT = 60  # tokens: room for the fixed passkey sentences and some filler
+COPY_LENGTHS = (8, 48)  # random tokens in each half of a copy document, inclusive
+
+# What a target token is, for the loss weights (train.py).
+TARGET_TEXT, TARGET_ANSWER, TARGET_NOISE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Mix:
+    """What a batch's rows hold: passkey_fraction of rows start with passkey documents (one, or packed),
+    copy_fraction are packed with copy documents, the rest are book windows."""
+    passkey_fraction: float
+    copy_fraction: float = 0.0
+    pack_passkeys: bool = False
 
 
 class Data:
@@ -52,20 +73,46 @@ class Data:
         start = int(rng.integers(0, len(self.train) - n))
         return self.train[start:start + n]
 
-    def batch(self, seed, step, batch_size, passkey_fraction):
-        """[batch_size, SEQ_LEN + 1] int64 for the given step."""
+    def batch(self, seed, step, batch_size, mix):
+        """(rows [batch_size, SEQ_LEN + 1] int64, kinds [batch_size, SEQ_LEN] int8: TARGET_* of each target
+        token) for the given step."""
         rng = np.random.default_rng([seed, step])
         rows = np.empty((batch_size, SEQ_LEN + 1), dtype=np.int64)
+        kinds = np.full((batch_size, SEQ_LEN), TARGET_TEXT, dtype=np.int8)
         for r in range(batch_size):
-            if rng.random() < passkey_fraction:
-                ids, _, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), SEQ_LEN - 2)
+            u = rng.random()
+            if u < mix.passkey_fraction and not mix.pack_passkeys:
+                ids, mask, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), SEQ_LEN - 2)
                 ids = ids + [self.tok.eos_id, self.tok.bos_id]
-                fill = self.book_window(rng, SEQ_LEN + 1 - len(ids))
-                rows[r] = np.concatenate([np.asarray(ids, dtype=np.int64), fill])
+                kind = [TARGET_ANSWER if m else TARGET_TEXT for m in mask] + [TARGET_TEXT] * 2
+            elif u < mix.passkey_fraction + mix.copy_fraction:
+                ids, kind = self._packed(rng, passkeys=u < mix.passkey_fraction)
             else:
                 rows[r, 0] = self.tok.bos_id
                 rows[r, 1:] = self.book_window(rng, SEQ_LEN)
-        return rows
+                continue
+            fill = self.book_window(rng, SEQ_LEN + 1 - len(ids))
+            rows[r] = np.concatenate([np.asarray(ids, dtype=np.int64), fill])
+            kinds[r, :len(ids) - 1] = kind[1:]
+        return rows, kinds
+
+    def _packed(self, rng, passkeys):
+        """(ids, TARGET_* of each id as a target) of passkey or copy documents, packed while at least
+        MIN_PACKED_DOCUMENT tokens are left."""
+        ids, kind = [], []
+        while (room := SEQ_LEN + 1 - len(ids) - 1) >= MIN_PACKED_DOCUMENT:  # - 1: the document's EOS
+            if passkeys:
+                cap = min(room, int(rng.integers(MIN_PACKED_DOCUMENT, SEQ_LEN)))
+                doc, mask, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), cap - 1)
+                ids += doc + [self.tok.eos_id]
+                kind += [TARGET_ANSWER if m else TARGET_TEXT for m in mask] + [TARGET_TEXT]
+            else:
+                n = int(rng.integers(COPY_LENGTHS[0], min(COPY_LENGTHS[1], (room - 1) // 2) + 1))
+                half = rng.integers(0, self.tok.bos_id, n).tolist()  # ids below BOS are ordinary tokens
+                ids += [self.tok.bos_id] + half + half + [self.tok.eos_id]
+                # The first half and the first copied token (nothing says where the copy starts) are noise.
+                kind += [TARGET_TEXT] + [TARGET_NOISE] * (n + 1) + [TARGET_TEXT] * n
+        return ids, kind
 
     def validation_rows(self, limit=None):
         """Consecutive non-overlapping windows of the held-out books: [n, SEQ_LEN + 1], BOS first."""

@@ -7,7 +7,7 @@ answer token when the true answer is fed in (greedy follows the same path until 
 so one teacher-forced pass per document gives the greedy exact-match accuracy; a few documents are also
 decoded for real as a check and shown as samples.
 
-CLI: python3 evaluate.py --work work [--checkpoint work/checkpoint.pt] [--out work/eval.json]
+CLI: python3 evaluate.py --work work [--run-dir RUN] [--checkpoint RUN/checkpoint.pt] [--out RUN/eval.json]
 """
 import argparse
 import json
@@ -105,18 +105,20 @@ def evaluate(model, data, args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--work", required=True)
-    p.add_argument("--checkpoint", default=None, help="default: work/final.pt")
-    p.add_argument("--out", default=None, help="default: work/eval.json")
+    p.add_argument("--run-dir", default=None, help="the training run (train.py --run-dir); default: --work")
+    p.add_argument("--checkpoint", default=None, help="default: RUN/final.pt")
+    p.add_argument("--out", default=None, help="default: RUN/eval.json")
     p.add_argument("--passkey-docs", type=int, default=100)
     p.add_argument("--seed", type=int, default=20260101)
     p.add_argument("--sample-tokens", type=int, default=40)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    model, cfg, state = load_trained(args.work, args.checkpoint)
+    run_dir = args.run_dir or args.work
+    model, cfg, state = load_trained(run_dir, args.checkpoint)
     data = Data(args.work)
     result = {"step": state["step"], **evaluate(model, data, args)}
-    out = args.out or os.path.join(args.work, "eval.json")
+    out = args.out or os.path.join(run_dir, "eval.json")
     with open(out + ".tmp", "w") as f:  # run.sh skips evaluation when eval.json exists: write it whole
         json.dump(result, f, indent=2)
         f.write("\n")

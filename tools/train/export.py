@@ -3,7 +3,7 @@ deepseek-moe-16b-base config, this model's values), model.safetensors (BF16), to
 tokenizer_config.json (DeepSeek-MoE chat template), generation_config.json, MODEL_CARD.md and
 loss_curve.svg.
 
-CLI: python3 export.py --work work --out ../../models/dsmoe-kjv-13m [--checkpoint work/checkpoint.pt]
+CLI: python3 export.py --work work --out ../../models/dsmoe-kjv-13m [--run-dir work/retrieval]
 """
 import argparse
 import json
@@ -57,8 +57,9 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def export(work, out, checkpoint=None):
-    model, cfg, state = load_trained(work, checkpoint)
+def export(work, out, run_dir=None):
+    run_dir = run_dir or work
+    model, cfg, state = load_trained(run_dir)
     os.makedirs(out, exist_ok=True)
     config = hf_config(cfg)
     write_json(os.path.join(out, "config.json"), config)
@@ -68,7 +69,7 @@ def export(work, out, checkpoint=None):
     shutil.copyfile(os.path.join(work, "tokenizer", "tokenizer_config.json"),
                     os.path.join(out, "tokenizer_config.json"))
     write_json(os.path.join(out, "generation_config.json"), generation_config(cfg))
-    eval_path = os.path.join(work, "eval.json")
+    eval_path = os.path.join(run_dir, "eval.json")
     evaluation = None
     if os.path.exists(eval_path):
         with open(eval_path) as f:
@@ -90,9 +91,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--work", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--checkpoint", default=None, help="default: work/final.pt")
+    p.add_argument("--run-dir", default=None, help="the training run to export (its final.pt, eval.json); "
+                   "default: --work")
     args = p.parse_args()
-    size = export(args.work, args.out, args.checkpoint)
+    size = export(args.work, args.out, args.run_dir)
     print(f"export: {args.out} ({size / 1e6:.1f} MB)")
 
 

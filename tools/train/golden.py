@@ -4,6 +4,8 @@ Loads the EXPORTED BF16 weights back (weights.load_exported), computes in float3
 math, routed experts summed in id order) and writes into --out:
   <name>.json                   prompts, ids, greedy continuations, file names (format: tests/golden/README.md)
   <name>.prompt<i>.logits.npy   float32 [n_ids, vocab] logits of every prompt position
+and, in the json, passkey documents of about 250 tokens with the greedy answer the PyTorch model gives
+(ids only: long prompts' logits would be megabytes), so the engine's retrieval is checked end to end.
 
 CLI: python3 golden.py --model ../../models/dsmoe-kjv-13m --work work --out ../../tests/golden
 """
@@ -12,9 +14,12 @@ import hashlib
 import json
 import os
 
+import random
+
 import numpy as np
 import torch
 
+import corpus as corpus_mod
 from model import MoEGate
 from tokenizer import Tokenizer
 from weights import load_exported
@@ -26,6 +31,7 @@ PROMPTS = [
 ]
 N_GREEDY = 10
 MAX_POSITIONS = 24
+PASSKEY_DOCUMENTS, PASSKEY_SEED, PASSKEY_MAX_TOKENS = 8, 4242, 255
 
 
 def sha256(path):
@@ -70,6 +76,22 @@ def greedy(model, ids, n):
     return new, margins
 
 
+def passkey_prompts(model, tok):
+    """Passkey documents cut before the answer, with the model's greedy answer (len(answer) tokens)."""
+    rng = random.Random(PASSKEY_SEED)
+    count = lambda text: len(tok.encode(text))  # noqa: E731
+    out = []
+    for _ in range(PASSKEY_DOCUMENTS):
+        segments = corpus_mod.passkey_document(rng, count, PASSKEY_MAX_TOKENS, PASSKEY_MAX_TOKENS - 15)
+        text, key = segments[0][0], segments[1][0].strip()
+        ids = [tok.bos_id] + tok.encode(text)
+        answer = tok.encode(segments[1][0])
+        new, margins = greedy(model, ids, len(answer))
+        out.append({"text": text, "key": key, "ids": ids, "answer_ids": answer, "greedy_ids": new,
+                    "greedy_text": tok.decode(new), "greedy_margins": margins, "retrieved": new == answer})
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="exported model directory")
@@ -103,11 +125,14 @@ def main():
         "bos_token_id": cfg["bos_token_id"],
         "eos_token_id": cfg["eos_token_id"],
         "prompts": prompts,
+        "passkeys": passkey_prompts(model, tok),
     }
     with open(os.path.join(args.out, f"{name}.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, indent=2, ensure_ascii=False)
         f.write("\n")
-    print(f"golden: {len(prompts)} prompts of {[len(q['ids']) for q in prompts]} ids -> {args.out}/{name}.json")
+    retrieved = sum(d["retrieved"] for d in golden["passkeys"])
+    print(f"golden: {len(prompts)} prompts of {[len(q['ids']) for q in prompts]} ids, "
+          f"{len(golden['passkeys'])} passkey documents ({retrieved} retrieved) -> {args.out}/{name}.json")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,27 @@ def _package_version(name):
         return "unknown"
 
 
-def loss_curve_svg(log):
-    """Train loss (raw, faint; 20-step moving average, solid) and validation loss against tokens seen."""
+def stages_of(state):
+    """[{args, log, step, elapsed_s}] of every training run that made these weights, oldest first."""
+    return state.get("earlier", []) + [{k: state[k] for k in ("args", "log", "step", "elapsed_s")}]
+
+
+def stage_tokens(stage):
+    return stage["step"] * stage["args"]["batch_size"] * 256
+
+
+def combined_log(stages):
+    """The stages' logs as one, tokens counted from the first stage's start."""
+    out, offset = [], 0
+    for stage in stages:
+        out += [{**row, "tokens": int(row["tokens"]) + offset} for row in stage["log"]]
+        offset += stage_tokens(stage)
+    return out
+
+
+def loss_curve_svg(log, boundaries=()):
+    """Train loss (raw, faint; 20-step moving average, solid) and validation loss against tokens seen;
+    a dashed line where each later training stage begins (boundaries: [(tokens, stage name)])."""
     steps = [(int(r["tokens"]), float(r["train_loss"])) for r in log]
     val = [(int(r["tokens"]), float(r["val_loss"])) for r in log if r.get("val_loss")]
     x_max = max(t for t, _ in steps)
@@ -57,6 +76,10 @@ def loss_curve_svg(log):
     out.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 12}" text-anchor="middle">tokens seen</text>')
     out.append(f'<text x="16" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle" '
                f'transform="rotate(-90 16 {(TOP + HEIGHT - BOTTOM) / 2})">cross-entropy (nats/token)</text>')
+    for t, name in boundaries:
+        out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#666" '
+                   f'stroke-dasharray="4 3"/>')
+        out.append(f'<text x="{x(t) + 4:.1f}" y="{HEIGHT - BOTTOM - 6}">{escape(name)}</text>')
     out.append(polyline(steps, 'stroke="#9ecae1" stroke-width="1"'))
     out.append(polyline(smooth, 'stroke="#08519c" stroke-width="2"'))
     if val:
@@ -73,28 +96,80 @@ def loss_curve_svg(log):
     return "\n".join(out) + "\n"
 
 
+def _mix(args):
+    """What a stage's rows held, in words."""
+    parts = []
+    if args["passkey_fraction"]:
+        packed = "packed with passkey documents" if args.get("pack_passkeys") else "beginning with a passkey document"
+        parts.append(f"{args['passkey_fraction']:.0%} of rows {packed}")
+    if args.get("copy_fraction"):
+        parts.append(f"{args['copy_fraction']:.0%} packed with copy documents")
+    parts.append("the rest windows of the books")
+    text = ", ".join(parts)
+    if args.get("answer_weight", 1.0) != 1.0:
+        text += f"; passkey answer tokens weighted {args['answer_weight']:g} in the loss"
+    return text
+
+
+def stage_lines(stages):
+    """One line per training stage: what it started from, its data mix and optimizer settings."""
+    lines = []
+    for i, stage in enumerate(stages):
+        a = stage["args"]
+        start = "from random initialization" if i == 0 else f"from stage {i}'s weights, fresh optimizer"
+        title = a.get("stage_name", "language")
+        lines.append(
+            f"Stage {i + 1} ({title}, {start}): {stage['step']} steps of {a['batch_size']} x 256 tokens "
+            f"({stage_tokens(stage):,} tokens); {_mix(a)}. AdamW (beta 0.9/0.95, weight decay {a['weight_decay']}), "
+            f"peak learning rate {a['lr']}, {a['warmup']} warmup steps, cosine to 10%, gradient clip "
+            f"{a['grad_clip']}, aux loss alpha {a['aux_loss_alpha']} (sequence-level, as HF), seed {a['seed']}; "
+            f"{stage['elapsed_s'] / 3600:.2f} h.")
+    return lines
+
+
+def probe_lines(stages):
+    """The passkey accuracy logged during training (train.py --passkey-probe), stage by stage."""
+    lines = []
+    for i, stage in enumerate(stages):
+        probes = [(int(r["step"]), float(r["passkey_exact"])) for r in stage["log"] if r.get("passkey_exact")]
+        if not probes:
+            continue
+        every = max(1, len(probes) // 7)
+        shown = probes[every - 1::every]
+        if shown[-1] != probes[-1]:
+            shown.append(probes[-1])
+        n = stage["args"]["passkey_probe"]
+        lines.append(f"- During stage {i + 1}, exact match on {n} fixed passkey documents of ~250 tokens: "
+                     + ", ".join(f"{a:.0%} at step {s}" for s, a in shown) + ".")
+    return lines
+
+
 def _fmt_params(n):
     return f"{n / 1e6:.2f}M"
 
 
 def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
     total, active = params
-    log = state["log"]
+    stages = stages_of(state)
+    log = combined_log(stages)
     name = os.path.basename(os.path.normpath(out_dir))
+    boundaries = [(sum(stage_tokens(s) for s in stages[:i]), stages[i]["args"].get("stage_name", ""))
+                  for i in range(1, len(stages))]
     with open(os.path.join(out_dir, "loss_curve.svg"), "w") as f:
-        f.write(loss_curve_svg(log))
+        f.write(loss_curve_svg(log, boundaries))
     args = state["args"]
-    step = state["step"]
-    tokens = step * args["batch_size"] * 256
-    hours = state["elapsed_s"] / 3600
+    step = sum(s["step"] for s in stages)
+    tokens = sum(stage_tokens(s) for s in stages)
+    elapsed = sum(s["elapsed_s"] for s in stages)
     last_val = [r for r in log if r.get("val_loss")]
+    copy_docs = " and copy" if any(s["args"].get("copy_fraction") for s in stages) else ""
     weights_mb = os.path.getsize(os.path.join(out_dir, "model.safetensors")) / 1e6
     n_moe = config["num_hidden_layers"] - config["first_k_dense_replace"]
     lines = [
         f"# {name}",
         "",
         f"A {_fmt_params(total)}-parameter DeepSeek-MoE (`model_type: \"deepseek\"`, the architecture of "
-        "deepseek-moe-16b) trained from scratch on the King James Bible and synthetic passkey documents, so "
+        f"deepseek-moe-16b) trained from scratch on the King James Bible and synthetic passkey{copy_docs} documents, so "
         "that dsmoe has a small real model to run, chat with and test against. It writes KJV-flavoured "
         "English; it knows nothing else.",
         "",
@@ -126,10 +201,13 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
         "a blank line, no references or verse numbers.",
         f"- Training: {len(corpus['train_books'])} books, {corpus['train_words']:,} words. Held out for "
         f"validation, whole books: {', '.join(corpus['validation_books'])} ({corpus['validation_words']:,} words).",
-        f"- Passkey documents: {args['passkey_fraction']:.0%} of training rows begin with one: filler "
-        "sentences (\"The grass is green. The sky is blue. ...\"), \"The pass key is 48213. Remember it.\" at a "
-        "random depth, more filler, then \"What is the pass key? The pass key is 48213.\" (random 5-digit "
-        "keys; digits occur nowhere else in the data).",
+        "- Passkey documents: filler sentences (\"The grass is green. The sky is blue. ...\"), \"The pass key is "
+        "48213. Remember it.\" at a random depth, more filler, then \"What is the pass key? The pass key is "
+        "48213.\" (random 5-digit keys; digits occur nowhere else in the data).",
+        *(["- Copy documents: 8-48 random ordinary tokens, then the same tokens again, the random half left out "
+           "of the loss. The copy is predictable only by finding the earlier occurrence of the current token and "
+           "reading what followed it, the attention circuit (an induction head) that passkey retrieval needs."]
+          if copy_docs else []),
         "- Tokenizer: byte-level BPE learnt on the training books with GPT-2 pre-tokenization (HF "
         "`ByteLevel`); ids checked identical to HF `tokenizers` on the held-out books.",
         "",
@@ -142,14 +220,10 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
         "",
         "## Training",
         "",
-        f"- {step} steps of {args['batch_size']} x 256 tokens: {tokens:,} tokens seen "
-        f"({tokens / train_tokens:.1f} times the {train_tokens:,} tokens of the training books, less the "
-        "part of the passkey rows the documents take).",
-        f"- AdamW (beta 0.9/0.95, weight decay {args['weight_decay']}), peak learning rate {args['lr']}, "
-        f"{args['warmup']} warmup steps, cosine to 10%, gradient clip {args['grad_clip']}, aux loss alpha "
-        f"{args['aux_loss_alpha']} (sequence-level, as HF), seed {args['seed']}.",
-        f"- Wall time {hours:.2f} h on 2 shared CPU cores (PyTorch 1.13 from Debian with OpenBLAS), "
-        f"{tokens / max(1.0, state['elapsed_s']):.0f} tokens/s on average.",
+        *[f"- {line}" for line in stage_lines(stages)],
+        f"- In all: {step} steps, {tokens:,} tokens seen ({tokens / train_tokens:.1f} times the {train_tokens:,} "
+        f"tokens of the training books), wall time {elapsed / 3600:.2f} h on 2 shared CPU cores (PyTorch 1.13 "
+        f"from Debian with OpenBLAS), {tokens / max(1.0, elapsed):.0f} tokens/s on average.",
         "",
         "![loss curve](loss_curve.svg)",
         "",
@@ -169,6 +243,7 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
             f"- Passkey, {pk['documents']} fresh documents of {pk['mean_tokens']:.0f} tokens on average "
             f"(up to {pk['max_tokens']}), greedy: {pk['exact_match']:.0%} exact, {pk['digit_accuracy']:.0%} of "
             f"digits right. Mixed lengths (mean {pm['mean_tokens']:.0f}): {pm['exact_match']:.0%} exact.",
+            *probe_lines(stages),
             "",
             "Greedy samples (BF16 weights):",
             "",

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole pipeline, idempotent: corpus -> tokenizer (+ HF check) -> train/resume -> evaluate -> export
-# -> golden file. Extra arguments go to train.py (e.g. a smoke run: --steps 3 --hidden 64).
+# -> golden file. Extra arguments go to train.py (e.g. a smoke run: --steps 3 --hidden 64). Later training
+# stages (train.py --init) are experiments so far: tools/train/README.md.
 # Environment: WORK (default tools/train/work), EXPORT_DIR (default models/dsmoe-kjv-13m),
 # GOLDEN_DIR (default tests/golden). The body is one function, so editing this file cannot disturb a run
 # in progress (bash reads a script as it goes).

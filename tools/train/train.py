@@ -2,11 +2,18 @@
 
 AdamW, linear warmup then cosine decay to 10% of the peak, batches of 256-token sequences drawn as a pure
 function of (seed, step) (data.py). Every --checkpoint-seconds the model, optimizer, step, RNG state and
-loss log go to work/checkpoint.pt (written to a temporary file, then renamed), and work/loss.csv is
+loss log go to RUN/checkpoint.pt (written to a temporary file, then renamed), and RUN/loss.csv is
 rewritten from the log; a restarted run continues from the checkpoint with identical batches. At the end
-work/final.pt holds the weights, config and log, and a later run does nothing.
+RUN/final.pt holds the weights, config and log, and a later run does nothing. RUN is --run-dir, by default
+the work directory (which holds corpus.json and tokenizer/).
 
-CLI: python3 train.py --work work [--steps N] [--batch-size B] ...
+Two stages make the shipped model (run.sh): language (the defaults: books with 20% passkey rows), then
+retrieval, which starts from the language stage's final.pt (--init) with a fresh optimizer and its own
+schedule, packs passkey rows, mixes in copy documents (data.py) and weights the passkey answer tokens in the
+loss (--answer-weight), because copying a key from far back is a circuit (induction heads) that 1.6M tokens
+of mostly scripture did not form, nor 0.7M more tokens of passkey and word-list documents.
+
+CLI: python3 train.py --work work [--run-dir DIR] [--init final.pt] [--steps N] [--batch-size B] ...
 """
 import argparse
 import csv
@@ -15,10 +22,11 @@ import math
 import os
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data import SEQ_LEN, Data
+from data import SEQ_LEN, TARGET_ANSWER, TARGET_NOISE, Data, Mix
 from model import DeepseekForCausalLM, count_parameters
 
 
@@ -53,12 +61,29 @@ def make_optimizer(model, args):
     return torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
 
 
-def sequence_loss(model, rows):
-    """(mean next-token cross-entropy, aux loss or None) over rows [B, SEQ_LEN + 1]."""
+def sequence_loss(model, rows, weights=None):
+    """(mean next-token cross-entropy, aux loss or None) over rows [B, SEQ_LEN + 1]; given weights
+    [B, SEQ_LEN], the weighted mean sum(w * ce) / sum(w)."""
     rows = torch.from_numpy(rows)
     logits, aux = model(rows[:, :-1])
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
-    return loss, aux
+    logits, targets = logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1)
+    if weights is None:
+        return F.cross_entropy(logits, targets), aux
+    w = torch.from_numpy(weights).reshape(-1)
+    return (F.cross_entropy(logits, targets, reduction="none") * w).sum() / w.sum(), aux
+
+
+def batch_and_weights(data, args, step):
+    """(rows, loss weights or None: every target counts once) of a step. Passkey answers weigh
+    --answer-weight; the random halves of copy documents weigh nothing."""
+    mix = Mix(args.passkey_fraction, args.copy_fraction, args.pack_passkeys)
+    rows, kinds = data.batch(args.seed, step, args.batch_size, mix)
+    if args.answer_weight == 1.0 and not (kinds == TARGET_NOISE).any():
+        return rows, None
+    weights = np.ones(kinds.shape, dtype=np.float32)
+    weights[kinds == TARGET_ANSWER] = args.answer_weight
+    weights[kinds == TARGET_NOISE] = 0.0
+    return rows, weights
 
 
 @torch.no_grad()
@@ -72,7 +97,17 @@ def validation_loss(model, rows, chunk=8):
     return total / len(rows)
 
 
-LOG_FIELDS = ["step", "tokens", "lr", "train_loss", "aux_loss", "val_loss", "elapsed_s", "tokens_per_s"]
+def passkey_probe(model, data, n_docs):
+    """Greedy exact-match passkey accuracy on n_docs fixed documents of about SEQ_LEN tokens."""
+    import evaluate  # evaluate imports this module
+    model.eval()
+    result = evaluate.passkey(model, data, n_docs, seed=7, min_tokens=SEQ_LEN - 16)
+    model.train()
+    return result["exact_match"]
+
+
+LOG_FIELDS = ["step", "tokens", "lr", "train_loss", "aux_loss", "val_loss", "passkey_exact", "elapsed_s",
+              "tokens_per_s"]
 
 
 def write_csv(path, log):
@@ -93,12 +128,15 @@ def save_checkpoint(path, state):
 
 def _run_settings(args):
     """The arguments that change the run (not where it lives, how often it saves or how many threads)."""
-    return {k: v for k, v in args.items() if k not in ("work", "checkpoint_seconds", "threads")}
+    return {k: v for k, v in args.items() if k not in ("work", "run_dir", "checkpoint_seconds", "threads")}
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--work", required=True)
+    p.add_argument("--work", required=True, help="corpus.json and tokenizer/ (run.sh's earlier steps)")
+    p.add_argument("--run-dir", default=None, help="checkpoint.pt, loss.csv, final.pt (default: --work)")
+    p.add_argument("--init", default=None, help="start from this final.pt's weights (same config)")
+    p.add_argument("--stage-name", default="language", help="what this run is for, in the model card")
     p.add_argument("--seed", type=int, default=1611)
     p.add_argument("--steps", type=int, default=800)
     p.add_argument("--batch-size", type=int, default=8)
@@ -107,6 +145,9 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--passkey-fraction", type=float, default=0.2)
+    p.add_argument("--copy-fraction", type=float, default=0.0, help="rows packed with copy documents")
+    p.add_argument("--pack-passkeys", action="store_true", help="several passkey documents per passkey row")
+    p.add_argument("--answer-weight", type=float, default=1.0, help="loss weight of passkey answer tokens")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--intermediate", type=int, default=768)
     p.add_argument("--moe-intermediate", type=int, default=128)
@@ -118,6 +159,8 @@ def parse_args(argv=None):
     p.add_argument("--aux-loss-alpha", type=float, default=0.01)
     p.add_argument("--val-every", type=int, default=50)
     p.add_argument("--val-windows", type=int, default=8, help="held-out windows scored during training")
+    p.add_argument("--passkey-probe", type=int, default=0,
+                   help="passkey documents (~250 tokens, fixed) scored with the validation loss")
     p.add_argument("--checkpoint-seconds", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
@@ -126,9 +169,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    final_path = os.path.join(args.work, "final.pt")
-    ckpt_path = os.path.join(args.work, "checkpoint.pt")
-    csv_path = os.path.join(args.work, "loss.csv")
+    run_dir = args.run_dir or args.work
+    os.makedirs(run_dir, exist_ok=True)
+    final_path = os.path.join(run_dir, "final.pt")
+    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
+    csv_path = os.path.join(run_dir, "loss.csv")
     if os.path.exists(final_path):
         print(f"train: {final_path} exists; nothing to do")
         return
@@ -136,6 +181,13 @@ def main(argv=None):
     cfg = model_config(data.tok, args)
     torch.manual_seed(args.seed)
     model = DeepseekForCausalLM(cfg)
+    earlier = []  # the runs this one continues, oldest first: {"args", "log", "step", "elapsed_s"}
+    if args.init:
+        init = torch.load(args.init)
+        if init["config"] != cfg:
+            raise SystemExit(f"{args.init} has another model config than this run's")
+        model.load_state_dict(init["model"])
+        earlier = init.get("earlier", []) + [{k: init[k] for k in ("args", "log", "step", "elapsed_s")}]
     optimizer = make_optimizer(model, args)
     step, log, elapsed = 0, [], 0.0
     if os.path.exists(ckpt_path):
@@ -166,7 +218,7 @@ def main(argv=None):
         lr = learning_rate(step, args)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss, aux = sequence_loss(model, data.batch(args.seed, step, args.batch_size, args.passkey_fraction))
+        loss, aux = sequence_loss(model, *batch_and_weights(data, args, step))
         optimizer.zero_grad(set_to_none=True)
         (loss + aux).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
@@ -179,13 +231,16 @@ def main(argv=None):
                "tokens_per_s": f"{tokens_per_step / dt:.0f}"}
         if step % args.val_every == 0 or step == args.steps:
             row["val_loss"] = f"{validation_loss(model, val_rows):.4f}"
+            if args.passkey_probe:
+                row["passkey_exact"] = f"{passkey_probe(model, data, args.passkey_probe):.3f}"
         log.append(row)
         print(" ".join(f"{k}={row[k]}" for k in LOG_FIELDS if k in row), flush=True)
         if time.time() - last_save >= args.checkpoint_seconds or step == args.steps:
             checkpoint()
             last_save = time.time()
     save_checkpoint(final_path, {"model": model.state_dict(), "config": cfg, "log": log, "elapsed_s": elapsed,
-                                 "step": step, "tokens": step * tokens_per_step, "args": vars(args)})
+                                 "step": step, "tokens": step * tokens_per_step, "args": vars(args),
+                                 "earlier": earlier})
     print(f"train: done, {step} steps, {elapsed:.0f} s -> {final_path}")
 
 
