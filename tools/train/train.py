@@ -76,7 +76,7 @@ def sequence_loss(model, rows, weights=None):
 def batch_and_weights(data, args, step):
     """(rows, loss weights or None: every target counts once) of a step. Passkey answers weigh
     --answer-weight; the random halves of copy documents weigh nothing."""
-    mix = Mix(args.passkey_fraction, args.copy_fraction, args.pack_passkeys)
+    mix = Mix(args.passkey_fraction, args.copy_fraction, args.pack_passkeys, args.copy_alphabet)
     rows, kinds = data.batch(args.seed, step, args.batch_size, mix)
     if args.answer_weight == 1.0 and not (kinds == TARGET_NOISE).any():
         return rows, None
@@ -146,6 +146,8 @@ def parse_args(argv=None):
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--passkey-fraction", type=float, default=0.2)
     p.add_argument("--copy-fraction", type=float, default=0.0, help="rows packed with copy documents")
+    p.add_argument("--copy-alphabet", type=int, default=0,
+                   help="copy documents use the digits, ' ' and this many most frequent tokens (0: all)")
     p.add_argument("--pack-passkeys", action="store_true", help="several passkey documents per passkey row")
     p.add_argument("--answer-weight", type=float, default=1.0, help="loss weight of passkey answer tokens")
     p.add_argument("--hidden", type=int, default=256)
