@@ -2,9 +2,10 @@
 256, targets the last 256), so position 0 is always BOS as in dsmoe's prompts.
 
 A row is either a window of the training books (the books' tokens concatenated, EOS after each book) or a
-passkey row: BOS, a passkey document, EOS, then BOS and book text to fill the row. The retrieval stage packs
-its passkey rows with several documents of random lengths (more answers per row, near and far needles alike)
-and adds copy rows packed with copy documents: BOS, 8-48 random ordinary tokens, the same tokens again, EOS.
+passkey row: BOS, a passkey document, EOS, then BOS and book text to fill the row. Later training stages
+(train.py --init; experiments so far, README.md) can pack passkey rows with several documents of random
+lengths (more answers per row, near and far needles alike) and add copy rows packed with copy documents:
+BOS, 8-48 random tokens, the same tokens again, EOS.
 The second half of a copy document is predictable only by finding the first half, the task on which
 transformers form induction heads (the attention circuit "find the earlier occurrence of this token and copy
 what followed") within a few hundred steps; the first half is noise, left out of the loss. Passkey retrieval
