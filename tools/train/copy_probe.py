@@ -12,23 +12,22 @@ CLI: python3 copy_probe.py [--layers 2] [--hidden 128] [--experts 4] [--alphabet
 """
 import argparse
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from model import DeepseekForCausalLM
+from train import model_config
 
 
 def config(args):
-    return {"vocab_size": args.alphabet + 2, "hidden_size": args.hidden, "intermediate_size": 3 * args.hidden,
-            "moe_intermediate_size": args.hidden // 2, "num_hidden_layers": args.layers, "num_attention_heads": 4,
-            "num_key_value_heads": 4, "n_routed_experts": args.experts, "num_experts_per_tok": 2,
-            "n_shared_experts": 1, "first_k_dense_replace": 1, "moe_layer_freq": 1, "norm_topk_prob": False,
-            "scoring_func": "softmax", "aux_loss_alpha": 0.0, "seq_aux": True, "max_position_embeddings": args.seq,
-            "rope_theta": 10000.0, "rope_scaling": None, "rms_norm_eps": 1e-6, "attention_bias": False,
-            "attention_dropout": 0.0, "hidden_act": "silu", "initializer_range": 0.02,
-            "tie_word_embeddings": False, "bos_token_id": args.alphabet, "eos_token_id": args.alphabet + 1}
+    """train.model_config for a model of the probe's shape over the alphabet (+ BOS/EOS, never drawn)."""
+    tok = SimpleNamespace(vocab_size=args.alphabet + 2, bos_id=args.alphabet, eos_id=args.alphabet + 1)
+    shape = SimpleNamespace(**vars(args), intermediate=3 * args.hidden, moe_intermediate=args.hidden // 2, heads=4,
+                            top_k=2, shared=1, aux_loss_alpha=0.0)
+    return {**model_config(tok, shape), "max_position_embeddings": args.seq}
 
 
 def main():
