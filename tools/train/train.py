@@ -7,11 +7,10 @@ rewritten from the log; a restarted run continues from the checkpoint with ident
 RUN/final.pt holds the weights, config and log, and a later run does nothing. RUN is --run-dir, by default
 the work directory (which holds corpus.json and tokenizer/).
 
-Two stages make the shipped model (run.sh): language (the defaults: books with 20% passkey rows), then
-retrieval, which starts from the language stage's final.pt (--init) with a fresh optimizer and its own
-schedule, packs passkey rows, mixes in copy documents (data.py) and weights the passkey answer tokens in the
-loss (--answer-weight), because copying a key from far back is a circuit (induction heads) that 1.6M tokens
-of mostly scripture did not form, nor 0.7M more tokens of passkey and word-list documents.
+run.sh makes the shipped model with one stage: language (the defaults: books with 20% passkey rows).
+Later stages (--init: a run's final.pt, fresh optimizer, own schedule) and the copy rows, packed passkeys and
+answer weights (data.py) are the tools of the retrieval experiments in README.md: copying a key from far
+back needs an induction head, which 1.6M tokens of mostly scripture did not form.
 
 CLI: python3 train.py --work work [--run-dir DIR] [--init final.pt] [--steps N] [--batch-size B] ...
 """
