@@ -103,8 +103,11 @@ def _mix(args):
         packed = "packed with passkey documents" if args.get("pack_passkeys") else "beginning with a passkey document"
         parts.append(f"{args['passkey_fraction']:.0%} of rows {packed}")
     if args.get("copy_fraction"):
-        parts.append(f"{args['copy_fraction']:.0%} packed with copy documents")
-    parts.append("the rest windows of the books")
+        alphabet = args.get("copy_alphabet", 0)
+        drawn = f" drawn from {alphabet} frequent tokens, the digits and \" \"" if alphabet else ""
+        parts.append(f"{args['copy_fraction']:.0%} packed with copy documents{drawn}")
+    if args["passkey_fraction"] + args.get("copy_fraction", 0.0) < 1.0:
+        parts.append("the rest windows of the books")
     text = ", ".join(parts)
     if args.get("answer_weight", 1.0) != 1.0:
         text += f"; passkey answer tokens weighted {args['answer_weight']:g} in the loss"
