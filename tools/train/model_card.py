@@ -206,8 +206,9 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
         f"validation, whole books: {', '.join(corpus['validation_books'])} ({corpus['validation_words']:,} words).",
         "- Passkey documents: filler sentences (\"The grass is green. The sky is blue. ...\"), \"The pass key is "
         "48213. Remember it.\" at a random depth, more filler, then \"What is the pass key? The pass key is "
-        "48213.\" (random 5-digit keys; digits occur nowhere else in the data).",
-        *(["- Copy documents: 8-48 random ordinary tokens, then the same tokens again, the random half left out "
+        "48213.\" (random 5-digit keys; digits occur nowhere else in the "
+        f"{'books' if copy_docs else 'data'}).",
+        *(["- Copy documents: 8-48 random tokens, then the same tokens again, the random half left out "
            "of the loss. The copy is predictable only by finding the earlier occurrence of the current token and "
            "reading what followed it, the attention circuit (an induction head) that passkey retrieval needs."]
           if copy_docs else []),
