@@ -114,6 +114,11 @@ def _mix(args):
     return text
 
 
+def _cut(args, steps_run):
+    """How the schedule was cut short (train.py --stop-at), if it was."""
+    return f" over {args['steps']} steps (stopped after {steps_run})" if steps_run < args["steps"] else ""
+
+
 def stage_lines(stages):
     """One line per training stage: what it started from, its data mix and optimizer settings."""
     lines = []
@@ -124,9 +129,9 @@ def stage_lines(stages):
         lines.append(
             f"Stage {i + 1} ({title}, {start}): {stage['step']} steps of {a['batch_size']} x 256 tokens "
             f"({stage_tokens(stage):,} tokens); {_mix(a)}. AdamW (beta 0.9/0.95, weight decay {a['weight_decay']}), "
-            f"peak learning rate {a['lr']}, {a['warmup']} warmup steps, cosine to 10%, gradient clip "
-            f"{a['grad_clip']}, aux loss alpha {a['aux_loss_alpha']} (sequence-level, as HF), seed {a['seed']}; "
-            f"{stage['elapsed_s'] / 3600:.2f} h.")
+            f"peak learning rate {a['lr']}, {a['warmup']} warmup steps, cosine to 10%{_cut(a, stage['step'])}, "
+            f"gradient clip {a['grad_clip']}, aux loss alpha {a['aux_loss_alpha']} (sequence-level, as HF), "
+            f"seed {a['seed']}; {stage['elapsed_s'] / 3600:.2f} h.")
     return lines
 
 

@@ -127,7 +127,7 @@ def save_checkpoint(path, state):
 
 def _run_settings(args):
     """The arguments that change the run (not where it lives, how often it saves or how many threads)."""
-    return {k: v for k, v in args.items() if k not in ("work", "run_dir", "checkpoint_seconds", "threads")}
+    return {k: v for k, v in args.items() if k not in ("work", "run_dir", "checkpoint_seconds", "threads", "stop_at")}
 
 
 def parse_args(argv=None):
@@ -137,7 +137,9 @@ def parse_args(argv=None):
     p.add_argument("--init", default=None, help="start from this final.pt's weights (same config)")
     p.add_argument("--stage-name", default="language", help="what this run is for, in the model card")
     p.add_argument("--seed", type=int, default=1611)
-    p.add_argument("--steps", type=int, default=800)
+    p.add_argument("--steps", type=int, default=800, help="length of the learning-rate schedule")
+    p.add_argument("--stop-at", type=int, default=None,
+                   help="end the stage after this many steps of the --steps schedule (default: all of it)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=40)
@@ -204,6 +206,7 @@ def main(argv=None):
     print(f"train: {total} parameters ({active} active per token), {args.steps} steps of "
           f"{args.batch_size}x{SEQ_LEN} tokens, {len(data.train)} training tokens", flush=True)
     val_rows = data.validation_rows(args.val_windows)
+    last_step = min(args.steps, args.stop_at or args.steps)
     tokens_per_step = args.batch_size * SEQ_LEN
 
     def checkpoint():
@@ -214,7 +217,7 @@ def main(argv=None):
 
     model.train()
     last_save = time.time()
-    while step < args.steps:
+    while step < last_step:
         t0 = time.time()
         lr = learning_rate(step, args)
         for group in optimizer.param_groups:
@@ -230,13 +233,13 @@ def main(argv=None):
         row = {"step": step, "tokens": step * tokens_per_step, "lr": f"{lr:.3e}", "train_loss": f"{float(loss):.4f}",
                "aux_loss": f"{float(aux):.5f}", "elapsed_s": f"{elapsed:.1f}",
                "tokens_per_s": f"{tokens_per_step / dt:.0f}"}
-        if step % args.val_every == 0 or step == args.steps:
+        if step % args.val_every == 0 or step == last_step:
             row["val_loss"] = f"{validation_loss(model, val_rows):.4f}"
             if args.passkey_probe:
                 row["passkey_exact"] = f"{passkey_probe(model, data, args.passkey_probe):.3f}"
         log.append(row)
         print(" ".join(f"{k}={row[k]}" for k in LOG_FIELDS if k in row), flush=True)
-        if time.time() - last_save >= args.checkpoint_seconds or step == args.steps:
+        if time.time() - last_save >= args.checkpoint_seconds or step == last_step:
             checkpoint()
             last_save = time.time()
     save_checkpoint(final_path, {"model": model.state_dict(), "config": cfg, "log": log, "elapsed_s": elapsed,
