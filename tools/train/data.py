@@ -8,7 +8,7 @@ lengths (more answers per row, near and far needles alike) and add copy rows pac
 BOS, 8-48 random tokens, the same tokens again, EOS.
 The second half of a copy document is predictable only by finding the first half, the task on which
 transformers form induction heads (the attention circuit "find the earlier occurrence of this token and copy
-what followed") within a few hundred steps; the first half is noise, left out of the loss. Passkey retrieval
+what followed"; how many steps that takes here: README.md); the first half is noise, left out of the loss. Passkey retrieval
 is that circuit applied to the key. The batch of step s is a pure function of (seed, s, mix), so a resumed run
 sees exactly the batches an uninterrupted one would.
 """
