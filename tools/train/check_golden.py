@@ -4,7 +4,7 @@ The golden logits come from tools/train/model.py (PyTorch); the oracle was writt
 math. Agreement to float32 rounding (max |diff| relative to the logits' scale, and the same argmax at every
 position) means model.py, the exported BF16 weights and the oracle all describe the same function.
 
-CLI: python3 check_golden.py --model ../../models/dsmoe-kjv-13m --golden ../../tests/golden
+CLI: python3 check_golden.py --model ../../models/dsmoe-kjv-9m --golden ../../tests/golden
 """
 import argparse
 import json

@@ -3,7 +3,7 @@ deepseek-moe-16b-base config, this model's values), model.safetensors (BF16), to
 tokenizer_config.json (DeepSeek-MoE chat template), generation_config.json, MODEL_CARD.md and
 loss_curve.svg.
 
-CLI: python3 export.py --work work --out ../../models/dsmoe-kjv-13m [--run-dir work/retrieval]
+CLI: python3 export.py --work work --out ../../models/dsmoe-kjv-9m [--run-dir work/language]
 """
 import argparse
 import json

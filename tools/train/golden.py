@@ -7,7 +7,7 @@ math, routed experts summed in id order) and writes into --out:
 and, in the json, passkey documents of about 250 tokens with the greedy answer the PyTorch model gives
 (ids only: long prompts' logits would be megabytes), so the engine's retrieval is checked end to end.
 
-CLI: python3 golden.py --model ../../models/dsmoe-kjv-13m --work work --out ../../tests/golden
+CLI: python3 golden.py --model ../../models/dsmoe-kjv-9m --out ../../tests/golden
 """
 import argparse
 import hashlib
