@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,27 @@ class KvCache;
 // n <= 0 uses every core. Results are bit-identical for any thread count.
 void set_num_threads(int n);
 
+// What the command line may change of a file's RoPE (llama.cpp's --rope-* and --yarn-* flags). Unset fields keep
+// the file's value.
+struct RopeOverrides {
+  std::optional<std::string> scaling;  // none, linear, dynamic, yarn, llama3 (longrope only as the file gives it)
+  std::optional<double> scale;         // the scaling factor s
+  std::optional<double> freq_base;     // rope_theta
+  std::optional<int64_t> original_context;  // L0, original_max_position_embeddings
+  std::optional<double> beta_fast;
+  std::optional<double> beta_slow;
+  std::optional<double> attn_factor;            // YaRN attention factor on cos/sin
+  std::optional<std::string> dynamic_policy;    // "grow" (HF, default) or "fixed" (at the session's context)
+};
+
+struct LoadOptions {
+  RopeOverrides rope;
+};
+
 class Model {
  public:
   // Reads DIR/config.json and DIR/model.safetensors (or the shards of model.safetensors.index.json).
-  static std::unique_ptr<Model> load(const std::string& dir);
+  static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options = {});
   ~Model();
 
   const ModelConfig& config() const;

@@ -6,11 +6,12 @@
 
 #include "ops/attention.h"
 #include "ops/matmul.h"
+#include "rope/rope_apply.h"
 
 namespace dsmoe {
 
-void attention_block(const AttentionWeights& w, const ModelConfig& c, const RopeCache& rope, int64_t layer,
-                     const float* x, int64_t batch, int64_t n_new, KvCache& cache, float* out) {
+void attention_block(const AttentionWeights& w, const ModelConfig& c, const RopeTable& rope, float softmax_scale,
+                     int64_t layer, const float* x, int64_t batch, int64_t n_new, KvCache& cache, float* out) {
   const int64_t n_tokens = batch * n_new;
   const int64_t past = cache.length();
   const int64_t head_dim = c.head_dim;
@@ -21,7 +22,6 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   matmul_wt(x, n_tokens, w.k_proj, k.data());
   matmul_wt(x, n_tokens, w.v_proj, v.data());
 
-  const RopeParams& rp = rope.params();
   float* key_cache = cache.keys(layer);  // [batch, n_kv_heads, capacity, head_dim]
   float* value_cache = cache.values(layer);
   for (int64_t t = 0; t < n_tokens; ++t) {
@@ -29,8 +29,10 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
     const int64_t position = past + t % n_new;
     float* q_t = q.data() + t * c.q_dim();
     float* k_t = k.data() + t * c.kv_dim();
-    rope_apply(q_t, c.num_attention_heads, head_dim, rope.cos(position), rope.sin(position), rp.rotary_dim, rp.pairing);
-    rope_apply(k_t, c.num_key_value_heads, head_dim, rope.cos(position), rope.sin(position), rp.rotary_dim, rp.pairing);
+    rope_apply(q_t, c.num_attention_heads, head_dim, rope.cos(position), rope.sin(position), c.rotary_dim,
+               c.rope_pairing);
+    rope_apply(k_t, c.num_key_value_heads, head_dim, rope.cos(position), rope.sin(position), c.rotary_dim,
+               c.rope_pairing);
     // HF caches keys after rotation, so a decoded step never re-rotates the past.
     for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
       const int64_t slot = ((b * c.num_key_value_heads + h) * cache.capacity() + position) * head_dim;
@@ -48,7 +50,7 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   shape.head_dim = head_dim;
   shape.capacity = cache.capacity();
   std::vector<float> context(q.size());  // [batch, n_new, n_heads, head_dim]
-  causal_attention(q.data(), key_cache, value_cache, shape, 1.0f / std::sqrt(float(head_dim)), context.data());
+  causal_attention(q.data(), key_cache, value_cache, shape, softmax_scale / std::sqrt(float(head_dim)), context.data());
   matmul_wt(context.data(), n_tokens, w.o_proj, out);
 }
 

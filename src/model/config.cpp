@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "io/json_file.h"
+#include "model/rope_config.h"
 
 namespace dsmoe {
 namespace {
@@ -95,25 +96,31 @@ void require_positive(ConfigReader& r, const std::string& key, int64_t value) {
   if (value <= 0) r.invalid(key, cat("must be positive, found ", value));
 }
 
-RopeScaling parse_rope_scaling(ConfigReader& r) {
-  RopeScaling scaling;
-  if (!r.has("rope_scaling")) return scaling;
-  const auto& json = r.raw("rope_scaling");
-  if (!json.is_object()) r.invalid("rope_scaling", cat("must be null or an object, found ", json.dump()));
-  const char* type_key = json.contains("type") ? "type" : "rope_type";
-  if (!json.contains(type_key) || !json[type_key].is_string()) r.invalid("rope_scaling", "needs a string 'type'");
-  const std::string type = json[type_key].get<std::string>();
-  if (type == "linear") {
-    scaling.type = RopeScalingType::kLinear;
-  } else {
-    r.invalid("rope_scaling", cat("type '", type, "' is not supported yet (supported: linear)"));
+// rope_scaling, or transformers v5's rope_parameters (which also carries rope_theta).
+void read_rope(ConfigReader& r, ModelConfig& c, const std::string& source) {
+  c.rope_theta = r.optional_number("rope_theta", 10000.0);
+  const char* key = r.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+  if (r.has(key)) {
+    const auto& json = r.raw(key);
+    if (json.is_object() && json.contains("rope_theta") && json["rope_theta"].is_number()) {
+      c.rope_theta = json["rope_theta"].get<double>();
+    }
+    c.rope_scaling = parse_rope_scaling(json, source, key, c.model_type, c.unknown_keys);
   }
-  if (!json.contains("factor") || !json["factor"].is_number()) r.invalid("rope_scaling", "needs a numeric 'factor'");
-  scaling.factor = json["factor"].get<double>();
-  if (!(scaling.factor > 1.0 && scaling.factor < 1e6)) {
-    r.invalid("rope_scaling", cat("factor must be in (1, 1e6), found ", scaling.factor));
+  if (!(c.rope_theta > 1.0 && c.rope_theta < 1e30))
+    r.invalid("rope_theta", cat("must be in (1, 1e30), found ", c.rope_theta));
+  // Phi-3 keeps LongRoPE's L0 at the top level.
+  if (r.has("original_max_position_embeddings") && c.rope_scaling.original_max_position_embeddings == 0) {
+    c.rope_scaling.original_max_position_embeddings = r.optional_int("original_max_position_embeddings", 0);
+    require_positive(r, "original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings);
   }
-  return scaling;
+  const double partial = r.optional_number("partial_rotary_factor", 1.0);
+  if (!(partial > 0.0 && partial <= 1.0)) r.invalid("partial_rotary_factor", cat("must be in (0, 1], found ", partial));
+  c.rotary_dim = int64_t(double(c.head_dim) * partial);  // int(head_dim * factor), as transformers
+  if (c.rotary_dim < 2 || c.rotary_dim % 2 != 0) {
+    r.invalid("partial_rotary_factor", cat("gives rotary dim ", c.rotary_dim, " of head_dim ", c.head_dim,
+                                           "; it must be even and at least 2"));
+  }
 }
 
 void read_moe(ConfigReader& r, ModelConfig& c) {
@@ -144,10 +151,12 @@ void read_moe(ConfigReader& r, ModelConfig& c) {
 
 RopeParams ModelConfig::rope_params() const {
   RopeParams params;
-  params.rotary_dim = head_dim;
+  params.rotary_dim = rotary_dim;
   params.theta = rope_theta;
-  params.pairing = RopePairing::kRotateHalf;
+  params.pairing = rope_pairing;
   params.scaling = rope_scaling;
+  params.max_position_embeddings = max_position_embeddings;
+  params.dynamic_policy = rope_dynamic_policy;
   return params;
 }
 
@@ -188,10 +197,7 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
 
   c.max_position_embeddings = r.optional_int("max_position_embeddings", 2048);
   require_positive(r, "max_position_embeddings", c.max_position_embeddings);
-  c.rope_theta = r.optional_number("rope_theta", 10000.0);
-  if (!(c.rope_theta > 1.0 && c.rope_theta < 1e30))
-    r.invalid("rope_theta", cat("must be in (1, 1e30), found ", c.rope_theta));
-  c.rope_scaling = parse_rope_scaling(r);
+  read_rope(r, c, source);
   c.rms_norm_eps = r.optional_number("rms_norm_eps", 1e-6);
   if (!(c.rms_norm_eps >= 0.0 && c.rms_norm_eps < 1.0))
     r.invalid("rms_norm_eps", cat("must be in [0, 1), found ", c.rms_norm_eps));
@@ -213,7 +219,8 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
     r.invalid("torch_dtype", cat("'", dtype, "' is not one of float32, float16, bfloat16"));
 
   if (c.architecture == Architecture::kDeepseek) read_moe(r, c);
-  c.unknown_keys = r.unseen_keys();
+  const std::vector<std::string> unseen = r.unseen_keys();
+  c.unknown_keys.insert(c.unknown_keys.end(), unseen.begin(), unseen.end());
   return c;
 }
 

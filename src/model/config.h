@@ -29,6 +29,9 @@ struct ModelConfig {
   int64_t max_position_embeddings = 2048;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
+  int64_t rotary_dim = 0;  // head_dim * partial_rotary_factor (even); the rest of each head is not rotated
+  RopePairing rope_pairing = RopePairing::kRotateHalf;  // HF safetensors: rotate-half; set by the file format
+  RopeDynamicPolicy rope_dynamic_policy = RopeDynamicPolicy::kGrowWithCache;
   double rms_norm_eps = 1e-6;
   bool attention_bias = false;
   bool tie_word_embeddings = false;

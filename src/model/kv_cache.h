@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "model/config.h"
+#include "rope/rope_frequencies.h"
+#include "rope/rope_table.h"
 
 namespace dsmoe {
 
@@ -23,9 +25,18 @@ class KvCache {
   int64_t capacity() const { return capacity_; }
   int64_t length() const { return length_; }  // positions filled in every row
   void advance(int64_t n) { length_ += n; }
-  void clear() { length_ = 0; }
+  void clear() {
+    length_ = 0;
+    rope_length = 0;
+  }
   void truncate(int64_t length) { length_ = std::clamp<int64_t>(length, 0, length_); }
   size_t bytes() const { return (keys_.size() + values_.size()) * sizeof(float); }
+
+ // The RoPE state of this cache: the longest sequence it has held (dynamic NTK and LongRoPE follow it, as HF's
+  // rotary embedding follows its longest kv length), and the cos/sin of the current call, computed per call.
+  int64_t rope_length = 0;
+  RopeFrequencies rope_frequencies;
+  RopeTable rope_table;
 
  private:
   int64_t batch_;

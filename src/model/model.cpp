@@ -3,6 +3,7 @@
 #include "core/errors.h"
 #include "dsmoe/dsmoe.h"
 #include "io/tensor_store.h"
+#include "model/rope_config.h"
 #include "model/transformer.h"
 
 namespace dsmoe {
@@ -16,11 +17,12 @@ struct Model::Impl {
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::unique_ptr<Model> Model::load(const std::string& dir) {
+std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
   if (!std::filesystem::is_directory(dir)) fail(dir, ": not a model directory");
   auto impl = std::make_unique<Impl>();
   impl->directory = dir;
   ModelConfig config = load_model_config((std::filesystem::path(dir) / "config.json").string());
+  apply_rope_overrides(config, options.rope);
   impl->store = std::make_unique<SafetensorsStore>(dir);
   ModelWeights weights = bind_weights(config, *impl->store);
   impl->transformer = std::make_unique<Transformer>(std::move(config), std::move(weights));

@@ -1,7 +1,6 @@
 #include "model/transformer.h"
 
 #include <algorithm>
-#include <mutex>
 #include <vector>
 
 #include "core/errors.h"
@@ -15,17 +14,21 @@ namespace dsmoe {
 Transformer::Transformer(ModelConfig config, ModelWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {}
 
-// The table grows with the longest sequence seen, as HF rebuilds its cache for kv_seq_len.
-std::shared_lock<std::shared_mutex> Transformer::rope_for(int64_t n_positions) const {
-  {
-    std::shared_lock<std::shared_mutex> read(rope_mutex_);
-    if (rope_.size() >= n_positions) return read;
+void Transformer::prepare_rope(KvCache& cache, int64_t n_new) const {
+  const int64_t past = cache.length();
+  const bool depends_on_length =
+      rope_.scaling.type == RopeScalingType::kDynamic || rope_.scaling.type == RopeScalingType::kLongRope;
+  int64_t seq_len = past + n_new;
+  if (depends_on_length && rope_.dynamic_policy == RopeDynamicPolicy::kFixedAtContext) {
+    seq_len = cache.capacity();
+  } else {
+    seq_len = std::max(seq_len, cache.rope_length);  // HF rebuilds only when the kv length grows
   }
-  {
-    std::unique_lock<std::shared_mutex> write(rope_mutex_);
-    rope_.reserve(n_positions);
+  if (cache.rope_frequencies.inv_freq.empty() || (depends_on_length && seq_len != cache.rope_length)) {
+    cache.rope_frequencies = rope_frequencies(rope_, seq_len);
   }
-  return std::shared_lock<std::shared_mutex>(rope_mutex_);
+  cache.rope_length = seq_len;
+  cache.rope_table.compute(cache.rope_frequencies, past, n_new);
 }
 
 void Transformer::embed(const int32_t* tokens, int64_t n_tokens, float* x) const {
@@ -51,8 +54,7 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
       fail("forward: token id ", tokens[t], " at index ", t, " is outside the vocabulary [0, ", c.vocab_size, ")");
     }
   }
-  const auto rope_lock = rope_for(cache.length() + n_new);
-  const RopeCache& rope = rope_;
+  prepare_rope(cache, n_new);
   const int64_t hidden = c.hidden_size;
 
   result = ForwardResult();
@@ -71,7 +73,7 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
     const DecoderLayerWeights& layer = weights_.layers[size_t(i)];
     // h = x + attn(input_layernorm(x))
     rms_norm(x.data(), n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed.data());
-    attention_block(layer.self_attn, c, rope, i, normed.data(), batch, n_new, cache, branch.data());
+    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed.data(), batch, n_new, cache, branch.data());
     for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
     // out = h + mlp(post_attention_layernorm(h))
     rms_norm(x.data(), n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed.data());

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <shared_mutex>
 
 #include "dsmoe/forward.h"
 #include "model/config.h"
@@ -26,13 +25,13 @@ class Transformer {
 
  private:
   void embed(const int32_t* tokens, int64_t n_tokens, float* x) const;
-  // Grows the RoPE table to n_positions and holds it shared for the caller's forward pass.
-  std::shared_lock<std::shared_mutex> rope_for(int64_t n_positions) const;
+  // The frequencies for this call (dynamic NTK and LongRoPE depend on the cache's length) and cos/sin of the
+  // positions it adds, kept in the cache: nothing about RoPE is shared between sessions.
+  void prepare_rope(KvCache& cache, int64_t n_new) const;
 
   ModelConfig config_;
   ModelWeights weights_;
-  mutable std::shared_mutex rope_mutex_;  // sessions share one table; growing it is exclusive
-  mutable RopeCache rope_;
+  RopeParams rope_;
 };
 
 }  // namespace dsmoe

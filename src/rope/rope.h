@@ -1,61 +1,78 @@
-// Rotary position embedding as math, independent of any model: the inverse-frequency plan, the
-// cos/sin table over positions, and the rotation of a vector of heads.
-//
-// Angles follow HF's float32 recipe: inv_freq_j = 1 / theta^(2j/d) and angle = float(p) * inv_freq_j,
-// each rounded to float32, so positions far past training give the same cos/sin as HF's.
+// Rotary position embedding as math, independent of any model. This header holds the parameters; the
+// other files of src/rope/ compute with them:
+//   rope_frequencies  inverse frequencies, attention factor and softmax multiplier per rope_scaling type
+//   rope_table        cos/sin for any positions of one call (exact angles, see there)
+//   rope_apply        the rotation of a vector of heads, either pairing, partial rotary
+//   rope_axes         2-D/N-D axial RoPE, M-RoPE, Qwen2-VL vision and Pixtral layouts
+//   position_baselines  sinusoidal absolute encoding and ALiBi, the baselines RoPE is compared with
+// Formulas and their sources: /work/shared/ROPE.md and docs/rope.md.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace dsmoe {
 
-// Which coordinates form a rotated pair.
+// Which coordinates form a rotated pair. It belongs to the file, not the architecture: llama.cpp's converter
+// permutes Q/K rows so that a GGUF of the same model uses the interleaved pairing.
 enum class RopePairing {
-  kRotateHalf,   // (j, j + d/2): HF Llama/DeepSeek modelling code ("NeoX")
-  kInterleaved,  // (2j, 2j + 1): Meta's complex form, GGUF files
+  kRotateHalf,   // (j, j + d/2): HF Llama/DeepSeek modelling code, GPT-NeoX
+  kInterleaved,  // (2j, 2j + 1): Meta's complex form, GPT-J, GGUF Llama/DeepSeek files
 };
 
-enum class RopeScalingType { kNone, kLinear };
+// The `rope_scaling` types of transformers' modeling_rope_utils.
+enum class RopeScalingType { kNone, kLinear, kDynamic, kYarn, kLlama3, kLongRope };
+
+// YaRN's magnitude factor comes in two flavours, chosen by the file (model_type):
+//   kTransformers: cos/sin times attention_factor (given, else g(s, mscale) / g(s, mscale_all_dim) when both
+//                  are given, else g(s, 1)); the softmax scale is unchanged.
+//   kDeepseekV2:   cos/sin times g(s, mscale) / g(s, mscale_all_dim) (defaults mscale 1, mscale_all_dim 0), and
+//                  the softmax scale multiplied by g(s, mscale_all_dim)^2.
+enum class YarnFlavor { kTransformers, kDeepseekV2 };
+
+// With a KV cache, dynamic NTK (and LongRoPE's long/short switch) depend on the sequence length, which grows.
+//   kGrowWithCache: HF's behaviour, the default. Each forward uses the longest length the cache has held,
+//                   new keys get the new base while cached keys keep the rotation they were stored with.
+//   kFixedAtContext: the base of the session's whole context, computed once (vLLM's choice): cached and new
+//                   keys agree, but short sequences are scaled too.
+enum class RopeDynamicPolicy { kGrowWithCache, kFixedAtContext };
 
 struct RopeScaling {
   RopeScalingType type = RopeScalingType::kNone;
-  double factor = 1.0;  // linear: positions are divided by factor
+  double factor = 1.0;
+  // The pre-training context L0. 0: the model's max_position_embeddings.
+  int64_t original_max_position_embeddings = 0;
+  // yarn
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  std::optional<double> mscale;
+  std::optional<double> mscale_all_dim;
+  std::optional<double> attention_factor;  // also longrope
+  bool truncate = true;                    // floor/ceil the correction range
+  YarnFlavor yarn_flavor = YarnFlavor::kTransformers;
+  // llama3
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  // longrope: one factor per rotary pair, each > 0
+  std::vector<double> short_factor;
+  std::vector<double> long_factor;
+  bool factor_given = true;  // longrope: false means factor = max_position_embeddings / L0
 };
 
 struct RopeParams {
-  int64_t rotary_dim = 0;  // even; the first rotary_dim coordinates of each head rotate
+  int64_t rotary_dim = 0;  // even; the first rotary_dim coordinates of each head rotate, the rest pass through
   double theta = 10000.0;
   RopePairing pairing = RopePairing::kRotateHalf;
   RopeScaling scaling;
+  int64_t max_position_embeddings = 2048;  // the context the model was configured for
+  RopeDynamicPolicy dynamic_policy = RopeDynamicPolicy::kGrowWithCache;
 };
 
-// inv_freq [rotary_dim / 2] in float32, as HF computes it.
-std::vector<float> rope_inv_freq(const RopeParams& params);
-
-// cos/sin of every (position, frequency) pair, grown on demand: HF rebuilds its cache whenever a
-// sequence is longer than what it holds, so positions past max_position_embeddings just extend.
-class RopeCache {
- public:
-  explicit RopeCache(const RopeParams& params);
-
-  void reserve(int64_t n_positions);  // not thread-safe: call before a parallel section
-  int64_t size() const { return n_positions_; }
-  const float* cos(int64_t position) const { return cos_.data() + position * half_; }  // [rotary_dim / 2]
-  const float* sin(int64_t position) const { return sin_.data() + position * half_; }
-  const RopeParams& params() const { return params_; }
-
- private:
-  RopeParams params_;
-  int64_t half_;
-  std::vector<float> inv_freq_;
-  int64_t n_positions_ = 0;
-  std::vector<float> cos_;
-  std::vector<float> sin_;
-};
-
-// Rotates each of n_heads vectors of head_dim floats (x [n_heads, head_dim]) in place.
-void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin, int64_t rotary_dim,
-                RopePairing pairing);
+const char* to_string(RopeScalingType type);
+const char* to_string(RopePairing pairing);
+// "none"/"default", "linear", "dynamic", "yarn", "llama3", "longrope"; nullopt for anything else.
+std::optional<RopeScalingType> parse_rope_scaling_type(const std::string& name);
 
 }  // namespace dsmoe

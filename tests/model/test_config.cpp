@@ -241,14 +241,31 @@ TEST(Config, RopeScaling) {
       with(real_config_json(), {{"rope_scaling", {{"rope_type", "linear"}, {"factor", 4}}}}), kSource);
   EXPECT_DOUBLE_EQ(new_key.rope_scaling.factor, 4.0);
 
-  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}}}),
-                      {"'rope_scaling'", "'dynamic'", "not supported"});
-  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "yarn"}, {"factor", 4.0}}}}),
-                      {"'rope_scaling'", "'yarn'"});
-  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 1.0}}}}),
-                      {"'rope_scaling'", "factor must be in (1, 1e6)", "found 1"});
+  const ModelConfig yarn = parse_model_config(
+      with(real_config_json(), {{"rope_scaling",
+                                 {{"rope_type", "yarn"}, {"factor", 4.0}, {"beta_fast", 16}, {"mscale", 0.7},
+                                  {"original_max_position_embeddings", 1024}, {"made_up", 1}}}}),
+      kSource);
+  EXPECT_EQ(yarn.rope_scaling.type, RopeScalingType::kYarn);
+  EXPECT_DOUBLE_EQ(yarn.rope_scaling.beta_fast, 16.0);
+  EXPECT_EQ(yarn.rope_scaling.mscale, std::optional<double>(0.7));
+  EXPECT_EQ(yarn.rope_scaling.original_max_position_embeddings, 1024);
+  EXPECT_EQ(yarn.unknown_keys, std::vector<std::string>{"rope_scaling.made_up"});
+  const ModelConfig v5 = parse_model_config(
+      with(real_config_json(), {{"rope_parameters", {{"rope_type", "dynamic"}, {"factor", 2.0}, {"rope_theta", 5e5}}}}),
+      kSource);
+  EXPECT_EQ(v5.rope_scaling.type, RopeScalingType::kDynamic);
+  EXPECT_DOUBLE_EQ(v5.rope_theta, 5e5);
+  const ModelConfig partial = parse_model_config(with(real_config_json(), {{"partial_rotary_factor", 0.5}}), kSource);
+  EXPECT_EQ(partial.rotary_dim, partial.head_dim / 2);
+
+  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "su"}, {"factor", 2.0}}}}),
+                      {"'rope_scaling'", "'su'", "not supported"});
+  expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "longrope"}, {"factor", 4.0}}}}),
+                      {"'rope_scaling'", "short_factor"});
+  expect_config_error(with(real_config_json(), {{"partial_rotary_factor", 1.5}}), {"'partial_rotary_factor'", "1.5"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 0.5}}}}),
-                      {"'rope_scaling'", "found 0.5"});
+                      {"'rope_scaling'", "factor = 0.5"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}}}}),
                       {"'rope_scaling'", "'factor'"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"factor", 2.0}}}}), {"'rope_scaling'", "'type'"});

@@ -36,9 +36,11 @@ void print_attention(const ModelConfig& c, int64_t B, int64_t S, const std::stri
             << dims({B, kv, S, D}) << "\n";
   std::cout << in << "├─ v_proj  " << dims({B, S, H}) << " -> " << dims({B, S, c.kv_dim()}) << "  view v "
             << dims({B, kv, S, D}) << "\n";
-  std::cout << in << "├─ rotary_emb  rotate-half, d=" << D << ", theta=" << c.rope_theta << ", cos/sin " << dims({S, D})
-            << (c.rope_scaling.type == RopeScalingType::kLinear ? cat(", linear scaling x", c.rope_scaling.factor)
-                                                                : std::string())
+  std::cout << in << "├─ rotary_emb  " << to_string(c.rope_pairing) << ", d=" << c.rotary_dim << " of " << D
+            << ", theta=" << c.rope_theta << ", cos/sin " << dims({S, c.rotary_dim})
+            << (c.rope_scaling.type != RopeScalingType::kNone
+                    ? cat(", ", to_string(c.rope_scaling.type), " scaling x", c.rope_scaling.factor)
+                    : std::string())
             << "\n";
   if (kv != heads)
     std::cout << in << "├─ repeat_kv  k, v " << dims({B, kv, S, D}) << " -> " << dims({B, heads, S, D}) << "\n";

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "rope_options.h"
 #include "core/errors.h"
 #include "dsmoe/dsmoe.h"
 #include "io/npy.h"
@@ -18,6 +19,7 @@ namespace {
 
 struct LogitsArgs {
   std::string model_dir;
+  RopeOptions rope;
   std::string ids;
   std::string ids_file;
   std::string out_dir;
@@ -86,7 +88,10 @@ int run_logits(const LogitsArgs& args) {
   if (args.prefill < 0 || args.prefill > S)
     fail("logits: --prefill ", args.prefill, " must be within [0, ", S, "] (0: no incremental pass)");
 
-  const auto model = Model::load(args.model_dir);
+  LoadOptions load_options;
+  load_options.rope = args.rope.overrides();
+  const auto model = Model::load(args.model_dir, load_options);
+  report_rope(*model, S, args.rope);
   const ModelConfig& c = model->config();
   for (const auto& key : c.unknown_keys) std::cerr << "note: config.json key '" << key << "' is not used\n";
   if (S > c.max_position_embeddings) {
@@ -125,6 +130,7 @@ int run_logits(const LogitsArgs& args) {
 Handler add_logits_command(CLI::App& app) {
   auto args = std::make_shared<LogitsArgs>();
   app.add_option("-m,--model", args->model_dir, "model directory")->required();
+  add_rope_options(app, args->rope);
   app.add_option("--ids", args->ids, "token ids: rows separated by ';', ids by ','");
   app.add_option("--ids-file", args->ids_file, "a file of token ids, one row per line");
   app.add_option("--out", args->out_dir, "output directory for the .npy files")->required();

@@ -25,6 +25,7 @@ void add_generation_options(CLI::App& app, GenerationOptions& o) {
   app.add_option("--repeat-last-n", o.sampling.repeat_last_n, "tokens the repeat penalty looks back over");
   app.add_option("-s,--seed", o.seed, "random seed (default: random, printed)");
   app.add_option("--stop", o.stop_strings, "stop when this text is generated (repeatable)");
+  add_rope_options(app, o.rope);
 }
 
 std::string default_model_dir() {
@@ -38,7 +39,9 @@ std::string default_model_dir() {
 LoadedModel load_for_generation(GenerationOptions& o) {
   if (o.model_dir.empty()) o.model_dir = default_model_dir();
   LoadedModel loaded;
-  loaded.model = Model::load(o.model_dir);
+  LoadOptions load_options;
+  load_options.rope = o.rope.overrides();
+  loaded.model = Model::load(o.model_dir, load_options);
   loaded.tokenizer = Tokenizer::load_dir(o.model_dir);
   const ModelConfig& config = loaded.model->config();
   if (loaded.tokenizer->vocab_size() > config.vocab_size) {
@@ -67,6 +70,7 @@ LoadedModel load_for_generation(GenerationOptions& o) {
     }
   }
   loaded.context = o.context > 0 ? o.context : config.max_position_embeddings;
+  report_rope(*loaded.model, loaded.context, o.rope);
   return loaded;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dsmoe/dsmoe.h"
+#include "rope_options.h"
 #include "runtime/generator.h"
 #include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -22,6 +23,7 @@ struct GenerationOptions {
   int64_t seed = -1;    // < 0: a random seed, printed
   std::vector<std::string> stop_strings;
   SamplingParams sampling;
+  RopeOptions rope;
 };
 
 void add_generation_options(CLI::App& app, GenerationOptions& options);
