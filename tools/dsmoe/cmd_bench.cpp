@@ -11,6 +11,8 @@
 #include "core/parallel.h"
 #include "format.h"
 #include "model/config.h"
+#include "model/rope_config.h"
+#include "rope_options.h"
 #include "model/model_stats.h"
 #include "model/random_weights.h"
 #include "model/transformer.h"
@@ -21,6 +23,7 @@ namespace {
 struct BenchArgs {
   std::string config_path = "configs/deepseek-moe-16b-base.json";
   int64_t layers = 0;  // 0: all of the config's layers
+  RopeOptions rope;
   std::string dtype = "bf16";
   int64_t prompt = 64;
   int64_t generate = 16;
@@ -36,6 +39,8 @@ int run_bench(const BenchArgs& args) {
   ModelConfig config = load_model_config(args.config_path);
   const int64_t full_layers = config.num_hidden_layers;
   if (args.layers > 0) config.num_hidden_layers = std::min(args.layers, full_layers);
+  apply_rope_overrides(config, args.rope.overrides());
+  if (args.rope.verbose) std::cerr << describe_rope(config, args.prompt + args.generate) << "\n";
   DType dtype{};
   if (args.dtype == "bf16")
     dtype = DType::BF16;
@@ -91,6 +96,7 @@ Handler add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   app.add_option("--config", args->config_path, "config.json whose shape to run (default: the real 16B config)");
   app.add_option("--layers", args->layers, "keep only the first N decoder layers (memory)");
+  add_rope_options(app, args->rope);
   app.add_option("--dtype", args->dtype, "weight dtype: bf16, f16, f32");
   app.add_option("-p,--prompt", args->prompt, "prompt tokens to prefill");
   app.add_option("-n,--generate", args->generate, "tokens to decode one at a time");
