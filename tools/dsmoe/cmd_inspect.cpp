@@ -177,13 +177,19 @@ int run_inspect(const InspectArgs& args) {
 
 }  // namespace
 
+// `dsmoe inspect rope`, in cmd_inspect_rope.cpp.
+Handler add_inspect_rope_command(CLI::App& inspect);
+
 Handler add_inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   app.add_option("-m,--model", args->model_dir, "model directory (config.json + safetensors)");
   app.add_option("--config", args->config_path, "a config.json alone, no weights needed");
   app.add_option("--batch", args->batch, "batch size for the shapes shown");
   app.add_option("--seq", args->seq, "sequence length (default: max_position_embeddings)");
-  return [args] { return run_inspect(*args); };
+  // Without the `rope` subcommand, inspect is the module tree as it always was.
+  const Handler rope = add_inspect_rope_command(app);
+  const CLI::App* rope_app = app.get_subcommand("rope");
+  return [args, rope, rope_app] { return rope_app->parsed() ? rope() : run_inspect(*args); };
 }
 
 }  // namespace dsmoe::cli
