@@ -7,12 +7,21 @@ Usage: /usr/bin/python3 tests/reference/check_case.py --dsmoe PATH --case NAME [
 The seed (fresh from os.urandom unless given, always printed) drives both the weights and the input ids,
 so any failure is reproduced by re-running with the printed --seed. Exit status 0 iff every check passes.
 
+RoPE cases (rope_*): a tiny model with a small max_position_embeddings run on 2-4x longer sequences, the scaling
+given by config.json (rope_scaling, written by tiny_model.py) or by dsmoe's --rope-* flags, which
+reference_config() applies to the reference's config the way the flags are documented. With --prefill, the
+decode logits are compared with the reference's simulation of HF's incremental decoding (reference_forward.decode
+under the policy of --rope-dynamic); where that policy makes them differ from the full pass (dynamic NTK, 'grow',
+past max_pos) the case also asserts that they do differ by more than POLICY_MIN_GAP, and otherwise that the
+engine's decode logits equal the reference's full pass.
+
 Tolerance: 1e-4 relative (max|ours - ref| / max|ref| per tensor). The reference accumulates in float64,
 so this only has to cover the engine's float32 rounding. bf16/f16 cases use the same tolerance: the
 reference decodes the very same stored bf16/f16 values to float32 and computes in float32, exactly as the
 engine is expected to; HF itself would compute in bf16 and is NOT what these cases compare against.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -22,7 +31,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_forward import forward, min_routing_margin, routing_arrays  # noqa: E402
+from reference_forward import decode, forward, min_routing_margin, routing_arrays  # noqa: E402
 from tiny_model import load_model, write_model  # noqa: E402
 
 DEFAULT_TOL = 1e-4
@@ -30,10 +39,22 @@ DEFAULT_TOL = 1e-4
 # rounding in the engine (its probability errors are ~1e-6). Such ids are redrawn, deterministically.
 MIN_ROUTING_MARGIN = 1e-4
 MAX_ID_DRAWS = 50
+# Smallest relative gap between HF-style 'grow' decode logits and the full pass that shows the cached keys' old
+# rotation matters (DEEPSEEK.md measured 1.2e-2 on a tiny model); 10x the comparison tolerance.
+POLICY_MIN_GAP = 1e-3
 
 
-def case(batch=1, seq=12, prefill=(), tol=DEFAULT_TOL, **model):
-    return {"batch": batch, "seq": seq, "prefill": list(prefill), "tol": tol, "model": model}
+def case(batch=1, seq=12, prefill=(), tol=DEFAULT_TOL, flags=(), **model):
+    return {"batch": batch, "seq": seq, "prefill": list(prefill), "tol": tol, "flags": list(flags),
+            "model": model}
+
+
+def dynamic(factor):
+    return {"type": "dynamic", "factor": factor}
+
+
+def yarn(factor, **keys):
+    return dict({"type": "yarn", "factor": factor}, **keys)
 
 
 # Model options not given take tiny_model.DEFAULT_OPTIONS (deepseek, H 64, 3 layers, 8 experts, top-2,
@@ -64,7 +85,80 @@ CASES = {
     # head_dim 8 != hidden/heads = 12: q/o projections are [32, 48] / [48, 32].
     "llama_tied": case(arch="llama", tie=True, kv_heads=1, head_dim=8, hidden=48, heads=4),
     "kv_cache": case(batch=2, seq=14, prefill=(1, 5, 13)),
+    # --- RoPE past max_position_embeddings (16 or 32 here), sequences 2-4x longer ---
+    # No scaling: plain extrapolation, 4x, with a KV cache crossing max_pos.
+    "rope_none_4x": case(max_pos=16, seq=64, prefill=(10,)),
+    # Linear given by flags on a file without rope_scaling.
+    "rope_linear_flags": case(max_pos=16, seq=48, prefill=(20,),
+                              flags=("--rope-scaling", "linear", "--rope-scale", "3")),
+    # Dynamic NTK from config.json, default policy 'grow' (HF): prefill below and above max_pos, then decode.
+    "rope_dynamic_grow": case(max_pos=16, seq=48, prefill=(8, 30), rope_scaling=dynamic(2.0)),
+    # The same by flags on a GQA Llama, 3x max_pos 32, factor 4, policy named explicitly.
+    "rope_dynamic_grow_flags": case(arch="llama", kv_heads=2, max_pos=32, seq=96, prefill=(40,),
+                                    flags=("--rope-scaling", "dynamic", "--rope-scale", "4",
+                                           "--rope-dynamic", "grow")),
+    # Policy 'fixed': one base for the session's context S, so decode equals the full pass of length S.
+    "rope_dynamic_fixed": case(max_pos=16, seq=48, prefill=(8, 30), rope_scaling=dynamic(2.0),
+                               flags=("--rope-dynamic", "fixed")),
+    # YaRN from config.json: betas that put pairs 1 and 2 inside the ramp (head_dim 16, L0 = max_pos 16),
+    # no floor/ceil (truncate false).
+    "rope_yarn": case(arch="llama", max_pos=16, seq=64, prefill=(6,),
+                      rope_scaling=yarn(4.0, beta_fast=4.0, beta_slow=0.25, truncate=False)),
+    # attention_factor from mscale / mscale_all_dim when both are truthy.
+    "rope_yarn_mscale": case(arch="llama", max_pos=16, seq=48,
+                             rope_scaling=yarn(4.0, mscale=1.0, mscale_all_dim=0.5)),
+    # mscale_all_dim 0 is falsy: transformers falls back to 0.1 ln s + 1 and ignores mscale 0.707.
+    "rope_yarn_mscale_zero": case(arch="llama", max_pos=16, seq=48,
+                                  rope_scaling=yarn(4.0, mscale=0.707, mscale_all_dim=0.0)),
+    # YaRN by flags: L0 = 8 (--yarn-orig-ctx; factor 4 = max_pos / L0, so every transformers version agrees),
+    # betas that ramp pairs 1 and 2 (corr(2) -> 0, corr(0.1) -> 3) and a given attention factor.
+    "rope_yarn_flags": case(max_pos=32, seq=96, prefill=(12,),
+                            flags=("--rope-scaling", "yarn", "--rope-scale", "4", "--yarn-orig-ctx", "8",
+                                   "--yarn-beta-fast", "2", "--yarn-beta-slow", "0.1",
+                                   "--yarn-attn-factor", "1.25")),
+    # Partial rotary (Phi/StableLM-style partial_rotary_factor): half of each head rotates, the rest passes.
+    "rope_partial": case(arch="llama", partial_rotary=0.5, max_pos=16, seq=40),
+    # Partial rotary with dynamic NTK: the exponent d/(d-2) uses the rotary dim 8, not head_dim 16.
+    "rope_partial_dynamic": case(arch="llama", partial_rotary=0.5, max_pos=16, seq=48, prefill=(12,),
+                                 rope_scaling=dynamic(3.0)),
 }
+
+# dsmoe's --rope-* flags and the config.json key each one stands for (llama.cpp's spelling).
+FLAG_KEYS = {"--rope-scale": "factor", "--yarn-orig-ctx": "original_max_position_embeddings",
+             "--yarn-beta-fast": "beta_fast", "--yarn-beta-slow": "beta_slow",
+             "--yarn-attn-factor": "attention_factor"}
+
+
+def reference_config(cfg, flags):
+    """(config the reference should see, dynamic policy) for the engine's config plus --rope-* flags."""
+    cfg = dict(cfg)
+    scaling = dict(cfg.get("rope_scaling") or {})
+    policy = "grow"
+    it = iter(flags)
+    for flag in it:
+        value = next(it)
+        if flag == "--rope-scaling":
+            scaling.pop("rope_type", None)
+            scaling["type"] = value
+        elif flag == "--rope-freq-base":
+            cfg["rope_theta"] = float(value)
+        elif flag == "--rope-dynamic":
+            policy = value
+        elif flag == "--yarn-orig-ctx":
+            scaling[FLAG_KEYS[flag]] = int(value)
+        elif flag in FLAG_KEYS:
+            scaling[FLAG_KEYS[flag]] = float(value)
+        else:
+            raise ValueError(f"reference_config does not know the flag {flag}")
+    cfg["rope_scaling"] = scaling or None
+    return cfg, policy
+
+
+def policy_matters(cfg, policy, seq):
+    """True when HF-style decoding must differ from the full pass: dynamic NTK grown past max_pos."""
+    scaling = cfg.get("rope_scaling") or {}
+    kind = scaling.get("rope_type") or scaling.get("type")
+    return kind == "dynamic" and policy == "grow" and seq > cfg["max_position_embeddings"]
 
 
 class Report:
@@ -91,14 +185,19 @@ class Report:
         return self.check(bool(err <= tol), f"{name} rel_err={err:.1e} (tol {tol:.0e})")
 
 
-def draw_ids(seed, cfg, weights, batch, seq):
-    """Uniform ids in [0, V); redrawn while some routing choice is a near-tie (see MIN_ROUTING_MARGIN)."""
+def draw_ids(seed, cfg, weights, batch, seq, prefills=(), policy="grow"):
+    """Uniform ids in [0, V); redrawn while some routing choice of the full pass or of an incremental decode
+    (one per prefill) is a near-tie (see MIN_ROUTING_MARGIN).
+    Returns (ids, full pass, {prefill: decode logits})."""
     for attempt in range(MAX_ID_DRAWS):
         ids = np.random.default_rng([seed, 1, attempt]).integers(0, cfg["vocab_size"], (batch, seq))
         ref = forward(cfg, weights, ids)
-        margin = min_routing_margin(ref)
+        margin, decoded = min_routing_margin(ref), {}
+        for k in prefills:
+            decoded[k], decode_margin, _ = decode(cfg, weights, ids, k, policy)
+            margin = min(margin, decode_margin)
         if margin >= MIN_ROUTING_MARGIN:
-            return ids, ref
+            return ids, ref, decoded
         print(f"note: ids draw {attempt} has a routing near-tie (gate prob gap {margin:.1e}); redrawing")
     raise RuntimeError(f"no ids without a routing near-tie in {MAX_ID_DRAWS} draws")
 
@@ -107,10 +206,10 @@ def ids_argument(ids):
     return ";".join(",".join(str(int(t)) for t in row) for row in ids)
 
 
-def run_dsmoe(dsmoe, model_dir, ids, out_dir, prefill):
+def run_dsmoe(dsmoe, model_dir, ids, out_dir, prefill, flags=()):
     os.makedirs(out_dir, exist_ok=True)
     cmd = [dsmoe, "logits", "-m", model_dir, "--ids", ids_argument(ids), "--out", out_dir,
-           "--hidden-states", "--routing"]
+           "--hidden-states", "--routing"] + list(flags)
     if prefill is not None:
         cmd += ["--prefill", str(prefill)]
     print("run: " + " ".join(f'"{c}"' if ";" in c else c for c in cmd))
@@ -119,6 +218,10 @@ def run_dsmoe(dsmoe, model_dir, ids, out_dir, prefill):
     except (OSError, subprocess.TimeoutExpired) as err:
         return False, str(err)
     return proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-2000:]}{proc.stderr[-4000:]}"
+
+
+def relative_gap(ours, ref):
+    return float(np.max(np.abs(ours.astype(np.float64) - ref)) / np.max(np.abs(ref.astype(np.float64))))
 
 
 def load_npy(out_dir, name):
@@ -163,8 +266,10 @@ def compare_routing(report, out_dir, ref, tol, required):
                   f"{list(ref_experts[m, b, s])} (reference gate gap {margin[b, s]:.1e})")
 
 
-def compare_run(report, out_dir, ref, tol, prefill):
-    """Compare every output of one dsmoe run; full-pass outputs are mandatory without --prefill."""
+def compare_run(report, out_dir, ref, tol, prefill, decoded=None, differs=False):
+    """Compare every output of one dsmoe run; full-pass outputs are mandatory without --prefill.
+    decoded: the reference's incremental-decoding logits for this prefill; differs: they must differ from the
+    full pass (the RoPE policy matters), else the engine's decode logits must also equal the full pass."""
     required = prefill is None
     tag = "" if prefill is None else f" [prefill {prefill}]"
     logits = load_npy(out_dir, "logits.npy")
@@ -184,11 +289,19 @@ def compare_run(report, out_dir, ref, tol, prefill):
         report.check(False, "hidden_states.npy missing")
     compare_routing(report, out_dir, ref, tol, required)
     if prefill is not None:
-        decode = load_npy(out_dir, "logits_decode.npy")
-        if decode is None:
+        ours = load_npy(out_dir, "logits_decode.npy")
+        if ours is None:
             report.check(False, f"logits_decode.npy missing{tag}")
         else:
-            report.rel_err(f"logits_decode{tag}", decode, ref["logits"], tol)
+            report.rel_err(f"logits_decode vs reference decode{tag}", ours, decoded, tol)
+            if differs:
+                gap = relative_gap(decoded, ref["logits"])
+                report.check(gap > POLICY_MIN_GAP, f"reference decode differs from the full pass{tag}: "
+                                                   f"rel {gap:.1e} (must exceed {POLICY_MIN_GAP:.0e})")
+                gap = relative_gap(ours, ref["logits"])
+                report.check(gap > POLICY_MIN_GAP, f"logits_decode differs from the full pass{tag}: rel {gap:.1e}")
+            else:
+                report.rel_err(f"logits_decode vs reference full pass{tag}", ours, ref["logits"], tol)
 
 
 def run_case(dsmoe, name, seed, workdir):
@@ -196,21 +309,26 @@ def run_case(dsmoe, name, seed, workdir):
     model_dir = os.path.join(workdir, "model")
     model_opts = dict(spec["model"], seed=seed)
     write_model(model_dir, **model_opts)
-    opts = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+    opts = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" '{json.dumps(v)}'" if isinstance(v, dict)
+                                                  else f" {v}")
                     for k, v in model_opts.items() if v is not False and v is not None)
     print(f"model: tiny_model.py --out {model_dir} {opts}")
     # The reference reads the files back, so bf16/f16 rounding is exactly what the engine sees.
-    cfg, weights = load_model(model_dir)
-    ids, ref = draw_ids(seed, cfg, weights, spec["batch"], spec["seq"])
+    engine_cfg, weights = load_model(model_dir)
+    cfg, policy = reference_config(engine_cfg, spec["flags"])
+    if spec["flags"]:
+        print(f"flags: {' '.join(spec['flags'])}  (reference rope_scaling {cfg['rope_scaling']}, policy {policy})")
+    ids, ref, decoded = draw_ids(seed, cfg, weights, spec["batch"], spec["seq"], spec["prefill"], policy)
     np.save(os.path.join(workdir, "ids.npy"), ids.astype(np.int32))
+    differs = policy_matters(cfg, policy, spec["seq"])
     report = Report()
     for prefill in (spec["prefill"] or [None]):
         out_dir = os.path.join(workdir, "out" if prefill is None else f"out_prefill{prefill}")
-        ok, log = run_dsmoe(dsmoe, model_dir, ids, out_dir, prefill)
+        ok, log = run_dsmoe(dsmoe, model_dir, ids, out_dir, prefill, spec["flags"])
         if not report.check(ok, f"dsmoe ran{'' if prefill is None else f' [prefill {prefill}]'}"):
             print(log)
             continue
-        compare_run(report, out_dir, ref, spec["tol"], prefill)
+        compare_run(report, out_dir, ref, spec["tol"], prefill, decoded.get(prefill), differs)
     print(f"{report.passed} passed, {report.failed} failed")
     return report.failed == 0
 

@@ -2,12 +2,14 @@
 """NumPy forward pass of DeepSeek-MoE v1 / Llama, written from /work/shared/DEEPSEEK.md.
 
 It mirrors what the HuggingFace modeling code computes for a float32 model (eval mode, eager attention,
-no padding, positions 0..S-1). Activations are float32 between operations; matmuls and reductions
+no padding, positions 0..S-1, or continuing a KV cache as HF's incremental decoding does; RoPE and its
+scaling types live in reference_rope.py). Activations are float32 between operations; matmuls and reductions
 accumulate in float64 and round to float32 once, so the reference is at least as accurate as any float32
 engine and the comparison tolerance (1e-4 relative) only has to absorb the engine's own rounding.
 """
 import numpy as np
 
+from reference_rope import KvRope, apply_rope, rope_cos_sin, rope_plan, scaling_of
 from tiny_model import head_dim_of, is_moe_layer
 
 F32, F64 = np.float32, np.float64
@@ -44,36 +46,13 @@ def mlp(x, weights, prefix):
 
 
 # ----------------------------------------------------------------------------------------------
-# RoPE (default, no scaling): half-split "rotate_half" layout
-# ----------------------------------------------------------------------------------------------
-def rope_cos_sin(n_positions, head_dim, theta, linear_factor=None):
-    """cos/sin [n, D] the way DeepseekRotaryEmbedding builds its cache, every step in float32.
-    linear_factor: DeepseekLinearScalingRotaryEmbedding's t = t / factor (float32 division)."""
-    exponent = np.arange(0, head_dim, 2, dtype=np.int64).astype(F32) / F32(head_dim)
-    inv_freq = (F32(1.0) / (F32(theta) ** exponent)).astype(F32)
-    t = np.arange(n_positions, dtype=F32)
-    if linear_factor is not None:
-        t = (t / F32(linear_factor)).astype(F32)
-    freqs = np.outer(t, inv_freq).astype(F32)  # one f32 product per element, as torch.outer
-    emb = np.concatenate([freqs, freqs], axis=-1)
-    return np.cos(emb).astype(F32), np.sin(emb).astype(F32)
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
-
-
-def apply_rope(x, cos, sin):
-    """x [B, heads, S, D]; cos/sin [S, D] broadcast over batch and heads."""
-    return (x * cos + rotate_half(x) * sin).astype(F32)
-
-
-# ----------------------------------------------------------------------------------------------
 # attention
 # ----------------------------------------------------------------------------------------------
-def attention(x, weights, prefix, cfg, cos, sin):
-    """Causal multi-head attention with GQA; x [B, S, H] -> [B, S, H]."""
+def attention(x, weights, prefix, cfg, cos, sin, cache=None):
+    """Causal multi-head attention with GQA; x [B, S, H] -> [B, S, H].
+
+    cos/sin [S, d] rotate the S new positions. cache: a KvCache whose rotated keys and values of the past
+    positions come before the new ones (HF caches keys after RoPE), extended here by this layer's new ones."""
     B, S, _ = x.shape
     n_heads = cfg["num_attention_heads"]
     n_kv = cfg.get("num_key_value_heads") or n_heads
@@ -87,16 +66,36 @@ def attention(x, weights, prefix, cfg, cos, sin):
     q = apply_rope(heads("q_proj", n_heads), cos, sin)
     k = apply_rope(heads("k_proj", n_kv), cos, sin)
     v = heads("v_proj", n_kv)
+    if cache is not None:
+        k, v = cache.extend(prefix, k, v)
+    past = k.shape[2] - S
     # repeat_kv: query head h reads kv head h // (n_heads / n_kv).
     k = np.repeat(k, n_heads // n_kv, axis=1)
     v = np.repeat(v, n_heads // n_kv, axis=1)
     scores = (q.astype(F64) @ k.astype(F64).transpose(0, 1, 3, 2)) / np.sqrt(F64(D))
-    future = np.triu(np.ones((S, S), dtype=bool), k=1)
+    future = np.triu(np.ones((S, past + S), dtype=bool), k=past + 1)  # query i sits at position past + i
     scores[..., future] = -np.inf  # HF adds finfo.min: exp underflows to exactly 0 the same way
     probs = softmax(scores.astype(F32), axis=-1)
     out = (probs.astype(F64) @ v.astype(F64)).astype(F32)  # [B, heads, S, D]
     out = out.transpose(0, 2, 1, 3).reshape(B, S, n_heads * D)
     return linear(out, weights[f"{prefix}.o_proj.weight"])
+
+
+class KvCache:
+    """HF's incremental decoding state: rotated keys and values per layer, and the rotary table's history."""
+
+    def __init__(self, rope=None):
+        self.rope = rope or KvRope("grow")
+        self.length = 0
+        self.keys, self.values = {}, {}
+
+    def extend(self, prefix, k, v):
+        """Append [B, n_kv, S, D] keys/values of one layer; returns the whole cached sequence."""
+        if prefix in self.keys:
+            k = np.concatenate([self.keys[prefix], k], axis=2)
+            v = np.concatenate([self.values[prefix], v], axis=2)
+        self.keys[prefix], self.values[prefix] = k, v
+        return k, v
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,17 +148,18 @@ def moe(x, weights, prefix, cfg):
 # whole model
 # ----------------------------------------------------------------------------------------------
 def check_supported(cfg):
-    scaling = cfg.get("rope_scaling")
-    if scaling is not None and scaling.get("type") != "linear":
-        raise NotImplementedError("the reference models plain and linear RoPE only")
+    scaling_of(cfg)  # raises for a rope_scaling type the reference does not model
     if cfg.get("hidden_act", "silu") != "silu":
         raise NotImplementedError(f"hidden_act {cfg['hidden_act']!r}")
     if cfg.get("n_routed_experts") is not None and cfg.get("scoring_func", "softmax") != "softmax":
         raise NotImplementedError(f"scoring_func {cfg['scoring_func']!r}")
 
 
-def forward(cfg, weights, ids):
-    """ids int [B, S] -> dict(logits [B,S,V], hidden_states [L+1,B,S,H], routing {layer: dict})."""
+def forward(cfg, weights, ids, cache=None):
+    """ids int [B, S] -> dict(logits [B,S,V], hidden_states [L+1,B,S,H], routing {layer: dict}, rope_base).
+
+    Without a cache: one full pass over positions 0..S-1. With a KvCache: the S tokens continue its sequence
+    (positions past..past+S-1) and the cache is extended, as one call of HF's model with past_key_values."""
     check_supported(cfg)
     ids = np.asarray(ids, dtype=np.int64)
     if ids.ndim != 2:
@@ -167,16 +167,17 @@ def forward(cfg, weights, ids):
     B, S = ids.shape
     eps = cfg.get("rms_norm_eps", 1e-6)
     n_layers = cfg["num_hidden_layers"]
-    scaling = cfg.get("rope_scaling")
-    cos, sin = rope_cos_sin(S, head_dim_of(cfg), cfg.get("rope_theta", 10000.0),
-                            scaling["factor"] if scaling else None)
+    past = cache.length if cache is not None else 0
+    # The rotary module builds its table for the kv length (HF: rotary_emb(v, seq_len=kv_seq_len)).
+    plan = rope_plan(cfg, cache.rope.table_length(past + S) if cache is not None else S)
+    cos, sin = rope_cos_sin(plan, np.arange(past, past + S))
 
     x = weights["model.embed_tokens.weight"][ids].astype(F32)
     hidden_states, routing = [x], {}
     for i in range(n_layers):
         p = f"model.layers.{i}"
         h = (x + attention(rms_norm(x, weights[p + ".input_layernorm.weight"], eps),
-                           weights, p + ".self_attn", cfg, cos, sin)).astype(F32)
+                           weights, p + ".self_attn", cfg, cos, sin, cache)).astype(F32)
         normed = rms_norm(h, weights[p + ".post_attention_layernorm.weight"], eps)
         if is_moe_layer(cfg, i):
             ffn, routing[i] = moe(normed, weights, p + ".mlp", cfg)
@@ -191,8 +192,29 @@ def forward(cfg, weights, ids):
     if head is None or cfg.get("tie_word_embeddings", False):
         head = weights["model.embed_tokens.weight"]
     logits = linear(x, head)
+    if cache is not None:
+        cache.length += S
     return {"logits": logits, "hidden_states": np.stack(hidden_states).astype(F32),
-            "routing": routing}
+            "routing": routing, "rope_base": plan["base"]}
+
+
+def decode(cfg, weights, ids, prefill, policy="grow"):
+    """Logits [B, S, V] of HF-style incremental decoding: the first `prefill` tokens in one call, then one
+    token per call, with a KV cache of rotated keys. policy: KvRope's ('fixed' uses the context S).
+    Also returns the smallest routing margin over all calls and the RoPE base each call used."""
+    ids = np.asarray(ids, dtype=np.int64)
+    B, S = ids.shape
+    if not 0 < prefill <= S:
+        raise ValueError(f"prefill {prefill} must be in [1, {S}]")
+    cache = KvCache(KvRope(policy, context=S))
+    steps = [(0, prefill)] + [(t, t + 1) for t in range(prefill, S)]
+    logits, margins, bases = [], [], []
+    for begin, end in steps:
+        out = forward(cfg, weights, ids[:, begin:end], cache)
+        logits.append(out["logits"])
+        margins.append(min_routing_margin(out))
+        bases.append(out["rope_base"])
+    return np.concatenate(logits, axis=1), min(margins), bases
 
 
 def routing_arrays(result):

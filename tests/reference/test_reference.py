@@ -18,6 +18,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import reference_forward as ref  # noqa: E402
+import reference_rope as rr  # noqa: E402
 import tiny_model as tm  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="dsmoe_reftest_")
@@ -186,7 +187,7 @@ def test_attention_matches_naive_loop():
                        ("att_hd", dict(arch="llama", kv_heads=1, head_dim=8, hidden=48))]:
         cfg, w = tiny(name, seed=5, **opts)
         x = np.random.default_rng(1).standard_normal((2, 11, cfg["hidden_size"])).astype(np.float32)
-        cos, sin = ref.rope_cos_sin(11, tm.head_dim_of(cfg), cfg["rope_theta"])
+        cos, sin = rr.rope_cos_sin(rr.rope_plan(cfg, 11), np.arange(11))
         ours = ref.attention(x, w, "model.layers.1.self_attn", cfg, cos, sin)
         assert rel_err(ours, naive_attention(x, w, "model.layers.1.self_attn", cfg)) < 1e-5, name
 
@@ -265,12 +266,127 @@ def test_moe_matches_naive_per_token_loop():
         assert rel_err(ours.reshape(21, -1), expect) < 1e-5, (shared, k, norm)
 
 
+def rope_cfg(head_dim=16, theta=10000.0, max_pos=16, scaling=None, partial=None):
+    cfg = {"hidden_size": head_dim, "num_attention_heads": 1, "rope_theta": theta,
+           "max_position_embeddings": max_pos, "rope_scaling": scaling}
+    if partial is not None:
+        cfg["partial_rotary_factor"] = partial
+    return cfg
+
+
+def exact_cos(angles):
+    """cos of [n, d/2] float64 angles laid out as HF's cat(freqs, freqs)."""
+    return np.cos(np.concatenate([angles, angles], axis=-1))
+
+
 def test_rope_cache_matches_double_precision():
-    cos, sin = ref.rope_cos_sin(64, 16, 10000.0)
+    plan = rr.rope_plan(rope_cfg(max_pos=64), 64)
+    cos, sin = rr.rope_cos_sin(plan, np.arange(64))
     angles = np.arange(64)[:, None] * 10000.0 ** (-np.arange(0, 16, 2) / 16.0)
     angles = np.concatenate([angles, angles], axis=-1)
     assert np.max(np.abs(cos - np.cos(angles))) < 2e-5 and np.max(np.abs(sin - np.sin(angles))) < 2e-5
     assert np.all(cos[0] == 1) and np.all(sin[0] == 0)
+
+
+# ---------------------------------------------------------------- RoPE scaling, by independent float64 formulas
+def test_linear_and_dynamic_angles():
+    p, j = np.arange(48)[:, None], np.arange(8)
+    inv = 10000.0 ** (-2.0 * j / 16)
+    plan = rr.rope_plan(rope_cfg(scaling={"type": "linear", "factor": 3.0}), 48)
+    assert np.max(np.abs(rr.rope_cos_sin(plan, np.arange(48))[0] - exact_cos(p / 3.0 * inv))) < 2e-5
+    dyn = rope_cfg(scaling={"rope_type": "dynamic", "factor": 2.0})
+    for seq in (1, 16):  # up to max_pos: the plain theta
+        assert rr.rope_plan(dyn, seq)["base"] == 10000.0
+    base = 10000.0 * 5.0 ** (16 / 14)  # seq 48 = 3 max_pos: 2 * 3 - (2 - 1) = 5
+    plan = rr.rope_plan(dyn, 48)
+    assert abs(plan["base"] / base - 1) < 1e-12
+    assert np.max(np.abs(rr.rope_cos_sin(plan, np.arange(48))[0] - exact_cos(p * base ** (-2.0 * j / 16)))) < 2e-5
+
+
+def test_yarn_ramp_and_attention_factor():
+    # head_dim 16, theta 1e4, L0 32: corr(4) = 0.21 -> floor 0, corr(0.25) = 2.62 -> ceil 3, so pair j keeps
+    # (1 - min(j / 3, 1)) of its frequency; by hand, not by the reference's correction_dim.
+    scaling = {"type": "yarn", "factor": 4.0, "beta_fast": 4.0, "beta_slow": 0.25}
+    plan = rr.rope_plan(rope_cfg(max_pos=32, scaling=scaling), 1)
+    inv = 10000.0 ** (-2.0 * np.arange(8) / 16)
+    ramp = np.minimum(np.arange(8) / 3.0, 1.0)
+    assert np.allclose(plan["inv_freq"], inv * (1 - ramp) + inv / 4.0 * ramp, rtol=1e-6, atol=0)
+    assert abs(plan["attention_factor"] - (0.1 * np.log(4.0) + 1)) < 1e-12
+    cos = rr.rope_cos_sin(plan, [5])[0]
+    assert np.allclose(cos, plan["attention_factor"] * exact_cos(5 * plan["inv_freq"][None].astype(np.float64)),
+                       atol=1e-6)
+    # truncate false: the ramp runs between the unrounded correction dims.
+    plan = rr.rope_plan(rope_cfg(max_pos=32, scaling=dict(scaling, truncate=False)), 1)
+    low, high = [16 * np.log(32 / (r * 2 * np.pi)) / (2 * np.log(10000.0)) for r in (4.0, 0.25)]
+    ramp = np.clip((np.arange(8) - low) / (high - low), 0, 1)
+    assert 0 < ramp[1] < ramp[2] < 1 and ramp[3] == 1
+    assert np.allclose(plan["inv_freq"], inv * (1 - ramp) + inv / 4.0 * ramp, rtol=1e-6, atol=0)
+
+    def factor(**keys):
+        return rr.rope_plan(rope_cfg(scaling=dict({"type": "yarn", "factor": 4.0}, **keys)), 1)["attention_factor"]
+
+    g = lambda m: 0.1 * m * np.log(4.0) + 1  # noqa: E731
+    assert factor(attention_factor=1.25) == 1.25
+    assert abs(factor(mscale=1.0, mscale_all_dim=0.5) - g(1.0) / g(0.5)) < 1e-12
+    # transformers tests `mscale and mscale_all_dim` by truthiness: a 0 or a missing one means g(s, 1).
+    assert abs(factor(mscale=0.707, mscale_all_dim=0.0) - g(1.0)) < 1e-12
+    assert abs(factor(mscale=0.707) - g(1.0)) < 1e-12
+
+
+def test_partial_rotary_rotates_the_first_dims_only():
+    cfg = rope_cfg(partial=0.5)
+    assert rr.rotary_dim(cfg) == 8
+    plan = rr.rope_plan(cfg, 12)
+    assert plan["inv_freq"].shape == (4,)  # inv_freq over the rotary dim: 1 / theta^(2j / 8)
+    assert np.allclose(plan["inv_freq"], 10000.0 ** (-2.0 * np.arange(4) / 8), rtol=1e-6)
+    x = np.random.default_rng(3).standard_normal((1, 2, 12, 16)).astype(np.float32)
+    cos, sin = rr.rope_cos_sin(plan, np.arange(12))
+    y = rr.apply_rope(x, cos, sin)
+    assert np.array_equal(y[..., 8:], x[..., 8:])
+    a, b = x[..., :4].astype(np.float64), x[..., 4:8].astype(np.float64)
+    angle = np.arange(12)[:, None] * 10000.0 ** (-2.0 * np.arange(4) / 8)
+    assert np.allclose(y[..., :4], a * np.cos(angle) - b * np.sin(angle), atol=1e-5)
+    assert np.allclose(y[..., 4:8], a * np.sin(angle) + b * np.cos(angle), atol=1e-5)
+    full = rr.rope_plan(rope_cfg(partial=1.0), 12)
+    assert np.array_equal(full["inv_freq"], rr.rope_plan(rope_cfg(), 12)["inv_freq"])
+
+
+def test_kv_decode_equals_full_pass_unless_dynamic_grows():
+    for name, opts in [("dec_none", {}), ("dec_linear", dict(rope_linear=2.0)),
+                       ("dec_yarn", dict(arch="llama", rope_scaling={"type": "yarn", "factor": 4.0})),
+                       ("dec_dyn", dict(rope_scaling={"type": "dynamic", "factor": 2.0}))]:
+        cfg, w = tiny(name, max_pos=16, seed=14, **opts)
+        for seq in (12, 30):
+            ids = random_ids(cfg, 2, seq)
+            full = ref.forward(cfg, w, ids)["logits"]
+            for policy in ("grow", "fixed"):
+                logits, _, _ = ref.decode(cfg, w, ids, 5, policy)
+                grows = name == "dec_dyn" and policy == "grow" and seq > 16
+                assert (rel_err(logits, full) > 1e-3) if grows else (rel_err(logits, full) < 1e-6), \
+                    (name, seq, policy, rel_err(logits, full))
+
+
+def test_grow_decode_keeps_each_key_rotated_with_its_steps_base():
+    """Layer 0's keys do not depend on attention, so each cached one can be recomputed by hand: position p,
+    stored by the call whose kv length was max(p + 1, prefill), rotated with that length's NTK base."""
+    cfg, w = tiny("grow_keys", max_pos=16, seed=15, rope_scaling={"type": "dynamic", "factor": 2.0})
+    ids, prefill, D = random_ids(cfg, 1, 30), 10, tm.head_dim_of(cfg)
+    cache = ref.KvCache(rr.KvRope("grow"))
+    bases = [ref.forward(cfg, w, ids[:, :prefill], cache)["rope_base"]]
+    bases += [ref.forward(cfg, w, ids[:, t:t + 1], cache)["rope_base"] for t in range(prefill, 30)]
+    ntk = lambda n: 10000.0 * (2.0 * n / 16 - 1.0) ** (D / (D - 2)) if n > 16 else 10000.0  # noqa: E731
+    assert np.allclose(bases, [ntk(prefill)] + [ntk(t + 1) for t in range(prefill, 30)], rtol=1e-12)
+    x = w["model.embed_tokens.weight"][ids[0]].astype(np.float64)
+    x = x / np.sqrt(np.mean(x * x, -1, keepdims=True) + cfg["rms_norm_eps"])
+    x = x * w["model.layers.0.input_layernorm.weight"]
+    k = (x @ w["model.layers.0.self_attn.k_proj.weight"].T.astype(np.float64)).reshape(30, -1, D)
+    got = cache.keys["model.layers.0.self_attn"][0].transpose(1, 0, 2)  # [S, n_kv, D]
+    half = D // 2
+    for p in range(30):
+        angle = p * ntk(max(p + 1, prefill)) ** (-2.0 * np.arange(half) / D)
+        a, b = k[p, :, :half], k[p, :, half:]
+        expect = np.concatenate([a * np.cos(angle) - b * np.sin(angle), a * np.sin(angle) + b * np.cos(angle)], -1)
+        assert np.max(np.abs(got[p] - expect)) < 1e-4 * np.max(np.abs(expect)), p
 
 
 # ---------------------------------------------------------------- the driver can pass and fail

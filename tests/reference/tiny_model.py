@@ -21,6 +21,7 @@ DEFAULT_OPTIONS = dict(
     arch="deepseek", dtype="f32", shards=1, seed=0, vocab=97, hidden=64, layers=3, heads=4,
     kv_heads=None, head_dim=None, inter=96, moe_inter=32, experts=8, top_k=2, shared=1,
     first_dense=1, moe_freq=1, norm_topk=False, max_pos=32, theta=10000.0, tie=False, eps=1e-6, rope_linear=None,
+    rope_scaling=None, partial_rotary=None,
 )
 
 TORCH_DTYPE_NAME = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}
@@ -53,8 +54,7 @@ def build_config(opt):
         "num_key_value_heads": kv_heads,
         "pretraining_tp": 1,
         "rms_norm_eps": opt["eps"],
-        # HF DeepseekLinearScalingRotaryEmbedding: {"type": "linear", "factor": f} divides positions by f.
-        "rope_scaling": None if opt["rope_linear"] is None else {"type": "linear", "factor": float(opt["rope_linear"])},
+        "rope_scaling": rope_scaling_entry(opt),
         "rope_theta": _number(opt["theta"]),
         "tie_word_embeddings": bool(opt["tie"]),
         "torch_dtype": TORCH_DTYPE_NAME[opt["dtype"]],
@@ -67,11 +67,15 @@ def build_config(opt):
         cfg.update(common)
         if opt["head_dim"] is not None:
             cfg["head_dim"] = opt["head_dim"]
+        if opt["partial_rotary"] is not None:
+            cfg["partial_rotary_factor"] = float(opt["partial_rotary"])
         return dict(sorted(cfg.items()))
     if opt["arch"] != "deepseek":
         raise ValueError(f"unknown arch {opt['arch']!r}")
     if opt["head_dim"] is not None:
         raise ValueError("--head-dim is llama only (DeepseekAttention uses hidden_size / num_heads)")
+    if opt["partial_rotary"] is not None:
+        raise ValueError("--partial-rotary is llama only (DeepSeek v1 rotates whole heads and ignores the key)")
     routed = opt["experts"] if opt["experts"] else None  # 0 -> null: HF then builds only dense MLPs
     cfg = {
         "architectures": ["DeepseekForCausalLM"],
@@ -95,6 +99,18 @@ def build_config(opt):
     }
     cfg.update(common)
     return dict(sorted(cfg.items()))
+
+
+def rope_scaling_entry(opt):
+    """config.json's rope_scaling: a dict as given (--rope-scaling JSON), or linear's shorthand --rope-linear F
+    (HF DeepseekLinearScalingRotaryEmbedding: {"type": "linear", "factor": F} divides positions by F)."""
+    if opt["rope_scaling"] is not None and opt["rope_linear"] is not None:
+        raise ValueError("give --rope-scaling or --rope-linear, not both")
+    if opt["rope_linear"] is not None:
+        return {"type": "linear", "factor": float(opt["rope_linear"])}
+    if isinstance(opt["rope_scaling"], str):
+        return json.loads(opt["rope_scaling"])
+    return opt["rope_scaling"]
 
 
 def is_moe_layer(cfg, layer_idx):
@@ -304,6 +320,9 @@ def parse_args(argv=None):
     p.add_argument("--norm-topk", action="store_true")
     p.add_argument("--theta", type=float, default=d["theta"])
     p.add_argument("--rope-linear", type=float, default=d["rope_linear"], help="linear RoPE scaling factor")
+    p.add_argument("--rope-scaling", default=None,
+                   help='rope_scaling as JSON, e.g. \'{"type": "dynamic", "factor": 2.0}\'')
+    p.add_argument("--partial-rotary", type=float, default=None, help="llama only: partial_rotary_factor")
     p.add_argument("--tie", action="store_true", help="tie_word_embeddings (no lm_head.weight)")
     p.add_argument("--eps", type=float, default=d["eps"])
     return p.parse_args(argv)
