@@ -15,5 +15,7 @@ Handler add_tokenize_command(CLI::App& app);
 Handler add_template_command(CLI::App& app);
 Handler add_run_command(CLI::App& app);
 Handler add_chat_command(CLI::App& app);
+Handler add_perplexity_command(CLI::App& app);
+Handler add_passkey_command(CLI::App& app);
 
 }  // namespace dsmoe::cli

@@ -43,11 +43,17 @@ VALIDATION_BOOKS = ["Ruth", "Eccl", "Jonah", "Phi", "Jude"]
 
 VERSE_LINE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
 
-FILLER = [
-    "The grass is green.", "The sky is blue.", "The sun is yellow.", "Here we go.",
-    "There and back again.", "The river runs to the sea.", "The wind blows over the hills.",
-    "The night is dark and the stars are bright.",
-]
+# One list for Python and C++: `dsmoe passkey` (src/runtime/passkey.h) reads the same file.
+FILLER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "passkey_filler.txt")
+
+
+def read_filler(path=FILLER_PATH):
+    """The filler sentences in file order; lines starting with '#' and blank lines are skipped."""
+    with open(path, encoding="ascii") as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+FILLER = read_filler()
 
 
 def read_bible():
