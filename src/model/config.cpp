@@ -114,7 +114,9 @@ void read_rope(ConfigReader& r, ModelConfig& c, const std::string& source) {
     c.rope_scaling.original_max_position_embeddings = r.optional_int("original_max_position_embeddings", 0);
     require_positive(r, "original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings);
   }
-  const double partial = r.optional_number("partial_rotary_factor", 1.0);
+  // HF's DeepSeek-MoE v1 code rotates the whole head and never reads the key; Llama-family code does.
+  const double partial =
+      c.architecture == Architecture::kLlama ? r.optional_number("partial_rotary_factor", 1.0) : 1.0;
   if (!(partial > 0.0 && partial <= 1.0)) r.invalid("partial_rotary_factor", cat("must be in (0, 1], found ", partial));
   c.rotary_dim = int64_t(double(c.head_dim) * partial);  // int(head_dim * factor), as transformers
   if (c.rotary_dim < 2 || c.rotary_dim % 2 != 0) {

@@ -256,14 +256,21 @@ TEST(Config, RopeScaling) {
       kSource);
   EXPECT_EQ(v5.rope_scaling.type, RopeScalingType::kDynamic);
   EXPECT_DOUBLE_EQ(v5.rope_theta, 5e5);
-  const ModelConfig partial = parse_model_config(with(real_config_json(), {{"partial_rotary_factor", 0.5}}), kSource);
+  // DeepSeek v1's HF code ignores partial_rotary_factor (only noted); Llama's applies it.
+  const ModelConfig deepseek_partial =
+      parse_model_config(with(real_config_json(), {{"partial_rotary_factor", 0.5}}), kSource);
+  EXPECT_EQ(deepseek_partial.rotary_dim, deepseek_partial.head_dim);
+  EXPECT_EQ(deepseek_partial.unknown_keys, std::vector<std::string>{"partial_rotary_factor"});
+  const ModelConfig partial = parse_model_config(
+      with(real_config_json(), {{"model_type", "llama"}, {"partial_rotary_factor", 0.5}}), kSource);
   EXPECT_EQ(partial.rotary_dim, partial.head_dim / 2);
 
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "su"}, {"factor", 2.0}}}}),
                       {"'rope_scaling'", "'su'", "not supported"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "longrope"}, {"factor", 4.0}}}}),
                       {"'rope_scaling'", "short_factor"});
-  expect_config_error(with(real_config_json(), {{"partial_rotary_factor", 1.5}}), {"'partial_rotary_factor'", "1.5"});
+  expect_config_error(with(real_config_json(), {{"model_type", "llama"}, {"partial_rotary_factor", 1.5}}),
+                      {"'partial_rotary_factor'", "1.5"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}, {"factor", 0.5}}}}),
                       {"'rope_scaling'", "factor = 0.5"});
   expect_config_error(with(real_config_json(), {{"rope_scaling", {{"type", "linear"}}}}),
