@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "generation_options.h"
 #include "model/config.h"
+#include "passkey_filler_text.h"
 #include "rope_options.h"
 #include "runtime/passkey.h"
 #include "tokenizer/tokenizer.h"
@@ -18,7 +19,6 @@
 namespace dsmoe::cli {
 
 // Defined in generation_options.cpp (not in its header yet): -m's default, $DSMOE_MODEL or the shipped model.
-std::string default_model_dir();
 
 namespace {
 
@@ -59,8 +59,8 @@ void check_flags(const PasskeyArgs& a) {
   }
 }
 
-std::string default_filler_path() {
-  return (std::filesystem::path(DSMOE_SOURCE_DIR) / "tools" / "train" / "passkey_filler.txt").string();
+std::vector<std::string> embedded_filler() {
+  return parse_passkey_filler(kPasskeyFillerText);
 }
 
 struct Tally {
@@ -70,7 +70,7 @@ struct Tally {
 int run_passkey(PasskeyArgs& a) {
   check_flags(a);
   if (a.model_dir.empty()) a.model_dir = default_model_dir();
-  const auto filler = read_passkey_filler(a.filler_path.empty() ? default_filler_path() : a.filler_path);
+  const auto filler = a.filler_path.empty() ? embedded_filler() : read_passkey_filler(a.filler_path);
   LoadOptions load_options;
   load_options.rope = a.rope.overrides();
   const auto model = Model::load(a.model_dir, load_options);
@@ -178,7 +178,7 @@ Handler add_passkey_command(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--trials", args->trials, "documents per depth (one key and filler per trial)")->capture_default_str();
   app.add_option("-s,--seed", args->seed, "seed of the keys and the filler")->capture_default_str();
-  app.add_option("--filler", args->filler_path, "filler sentences, one a line (default: tools/train/passkey_filler.txt)");
+  app.add_option("--filler", args->filler_path, "filler sentences, one a line (default: tools/train/passkey_filler.txt, built in)");
   app.add_option("--dump", args->dump_path,
                  "write every document as a JSON line: trial, depth, key, text, prompt and answer ids, filler "
                  "(sentence indices), sentences_before, needle_token, generated, correct");

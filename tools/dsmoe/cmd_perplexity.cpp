@@ -19,7 +19,6 @@
 namespace dsmoe::cli {
 
 // Defined in generation_options.cpp (not in its header yet): -m's default, $DSMOE_MODEL or the shipped model.
-std::string default_model_dir();
 
 namespace {
 

@@ -38,6 +38,7 @@ struct LoadedModel {
 
 // Without -m: $DSMOE_MODEL, else the shipped default model (models/<DSMOE_DEFAULT_MODEL_NAME>).
 LoadedModel load_for_generation(GenerationOptions& options);
+std::string default_model_dir();  // the same fallback for the commands that do not generate
 // A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when
 // tokenizer_config.json says add_bos_token (transformers' Llama-style tokenizers add it even when the
 // tokenizer.json post-processor does not, as DeepSeek's does not).

@@ -7,7 +7,7 @@ def ppl(result):
 
 
 def ppl_past(result):
-    nll = result.get("nll_after")
+    nll = result.get("nll_after_train_ctx")
     return math.exp(nll) if nll is not None else None
 
 
@@ -16,7 +16,7 @@ def passkey(result):
 
 
 def passkey_at_depth(result, depth):
-    for row in result["depths"]:
+    for row in result["per_depth"]:
         if abs(row["depth"] - depth) < 1e-9:
             return row["accuracy"]
     return float("nan")

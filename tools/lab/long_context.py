@@ -41,6 +41,8 @@ def parse_args():
     p.add_argument("--trials", default="256:10,512:10,1024:10,2048:6,4096:4",
                    help="passkey documents per depth at each length (LENGTH:K,...)")
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--train-ctx", type=int, default=256,
+                   help="the shipped model's training length: perplexity past it is reported on its own")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--work", default=os.path.join(ROOT, "out", "lab"))
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
@@ -120,7 +122,8 @@ def measure(args, lab, models):
                 common = [args.dsmoe, "-t", str(args.threads)]
                 flags = rope_flags(method, length, trained)
                 lab.run(f"{name}|{method}|{length}|perplexity",
-                        common + ["perplexity", "-m", model_dir, "-f", text, "--ctx", str(length), "--json"] + flags)
+                        common + ["perplexity", "-m", model_dir, "-f", text, "--ctx", str(length), "--json",
+                                  "--train-ctx", str(args.train_ctx)] + flags)
                 lab.run(f"{name}|{method}|{length}|passkey",
                         common + ["passkey", "-m", model_dir, "--ctx", str(length), "--depths", args.depths,
                                   "--trials", str(trials.get(length, 4)), "--seed", str(args.seed), "--json"] + flags)
