@@ -27,7 +27,7 @@ enum class RopeScalingType { kNone, kLinear, kDynamic, kYarn, kLlama3, kLongRope
 
 // YaRN's magnitude factor comes in two flavours, chosen by the file (model_type):
 //   kTransformers: cos/sin times attention_factor (given, else g(s, mscale) / g(s, mscale_all_dim) when both
-//                  are given, else g(s, 1)); the softmax scale is unchanged.
+//                  are given and non-zero, else g(s, 1)); the softmax scale is unchanged.
 //   kDeepseekV2:   cos/sin times g(s, mscale) / g(s, mscale_all_dim) (defaults mscale 1, mscale_all_dim 0), and
 //                  the softmax scale multiplied by g(s, mscale_all_dim)^2.
 enum class YarnFlavor { kTransformers, kDeepseekV2 };

@@ -22,6 +22,9 @@ std::vector<float> default_inv_freq(double base, int64_t rotary_dim) {
 double yarn_magnitude(double factor, double mscale) { return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0; }
 
 double dynamic_ntk_base(double base, double factor, int64_t rotary_dim, int64_t seq_len, int64_t max_positions) {
+  // Up to max_positions HF keeps the original inv_freq; the formula's (s L / L_max) - (s - 1) is 1 there only up
+  // to rounding, which would move the base (and so an inv_freq) by an ulp.
+  if (seq_len <= max_positions) return base;
   const double length = double(std::max(seq_len, max_positions));
   const double d = double(rotary_dim);
   return base * std::pow(factor * length / double(max_positions) - (factor - 1.0), d / (d - 2.0));
@@ -72,7 +75,8 @@ void yarn(const RopeParams& p, RopeFrequencies& f) {
     }
   } else if (s.attention_factor) {
     f.attention_factor = float(*s.attention_factor);
-  } else if (s.mscale && s.mscale_all_dim) {
+  } else if (s.mscale.value_or(0.0) != 0.0 && s.mscale_all_dim.value_or(0.0) != 0.0) {
+    // transformers tests `if mscale and mscale_all_dim` (truthiness): a 0 counts as absent, giving g(s, 1).
     f.attention_factor = float(yarn_magnitude(factor, *s.mscale) / yarn_magnitude(factor, *s.mscale_all_dim));
   } else {
     f.attention_factor = float(yarn_magnitude(factor, 1.0));

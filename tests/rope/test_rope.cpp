@@ -114,6 +114,18 @@ TEST(Rope, DynamicNtkKeepsTheBaseUpToTheTrainingContext) {
   EXPECT_EQ(rope_frequencies(p, 100).base, 10000.0);
   EXPECT_EQ(rope_frequencies(p, 256).base, 10000.0);
   EXPECT_GT(rope_frequencies(p, 1024).base, 10000.0);
+  p.scaling.factor = 3.7;  // (s L / L_max) - (s - 1) is not exactly 1 in floating point; the base still must be
+  EXPECT_EQ(rope_frequencies(p, 256).base, 10000.0);
+}
+
+TEST(Rope, YarnTreatsAZeroMscaleAsAbsent) {
+  // transformers tests `if mscale and mscale_all_dim`: a 0 (a DeepSeek-lineage default) falls back to g(s, 1).
+  RopeParams p = params(64);
+  p.scaling.type = RopeScalingType::kYarn;
+  p.scaling.factor = 16.0;
+  p.scaling.mscale = 0.707;
+  p.scaling.mscale_all_dim = 0.0;
+  EXPECT_FLOAT_EQ(rope_frequencies(p, 1).attention_factor, float(yarn_magnitude(16.0, 1.0)));
 }
 
 }  // namespace
