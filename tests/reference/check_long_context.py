@@ -55,17 +55,8 @@ def dsmoe(binary, *args):
 
 
 def make_tiny_model(directory):
-    """A tiny DeepSeek-MoE whose vocabulary is tiny_tokenizer's; (BOS id, max_position_embeddings)."""
-    vocab = tiny_tokenizer.build()[2]
-    tiny_model.write_model(directory, seed=11, vocab=vocab, max_pos=MAX_POS)
-    _, bos, eos = tiny_tokenizer.write(directory)
-    path = os.path.join(directory, "config.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg["bos_token_id"], cfg["eos_token_id"] = bos, eos
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return bos
+    """A tiny DeepSeek-MoE whose vocabulary is tiny_tokenizer's; its BOS id."""
+    return tiny_tokenizer.write_model(directory, seed=11, max_pos=MAX_POS)[0]
 
 
 def oracle_nll(cfg, weights, ids, bos, ctx, stride):

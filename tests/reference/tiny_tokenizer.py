@@ -93,3 +93,20 @@ def write(out_dir, n_merges=40):
     with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, ensure_ascii=False, indent=2)
     return vocab_size, tokenizer["added_tokens"][0]["id"], tokenizer["added_tokens"][1]["id"]
+
+
+def write_model(directory, seed, max_pos):
+    """A tiny random DeepSeek-MoE (tiny_model) with this tokenizer beside it and config.json's bos/eos ids set
+    to its special tokens; returns (bos, eos)."""
+    import tiny_model  # here, not at the top: tiny_model does not need the tokenizer
+
+    tiny_model.write_model(directory, seed=seed, vocab=build()[2], max_pos=max_pos)
+    _, bos, eos = write(directory)
+    path = os.path.join(directory, "config.json")
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg["bos_token_id"], cfg["eos_token_id"] = bos, eos
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return bos, eos
+
