@@ -1,5 +1,6 @@
-"""Token streams and batches. Every training sequence is BOS followed by 256 tokens (inputs are the first
-256, targets the last 256), so position 0 is always BOS as in dsmoe's prompts.
+"""Token streams and batches. Every training sequence is BOS followed by SEQ_LEN = 256 tokens (inputs are the
+first 256, targets the last 256), so position 0 is always BOS as in dsmoe's prompts. Data(work, seq_len)
+makes rows of another length (the context-extension stage, README.md); everything scales with it.
 
 A row is either a window of the training books (the books' tokens concatenated, EOS after each book) or a
 passkey row: BOS, a passkey document, EOS, then BOS and book text to fill the row. Later training stages
@@ -41,7 +42,8 @@ class Mix:
 
 
 class Data:
-    def __init__(self, work_dir):
+    def __init__(self, work_dir, seq_len=SEQ_LEN):
+        self.seq_len = seq_len
         with open(os.path.join(work_dir, "corpus.json")) as f:
             corpus = json.load(f)
         self.tok = Tokenizer.load(os.path.join(work_dir, "tokenizer", "tokenizer.json"))
@@ -60,8 +62,11 @@ class Data:
     def count_tokens(self, text):
         return len(self.tok.encode(text))
 
-    def passkey(self, rng, max_tokens=SEQ_LEN - 1, min_tokens=None):
-        """(ids, answer mask, key) of one passkey document, BOS first, at most max_tokens + 1 ids."""
+    def passkey(self, rng, max_tokens=None, min_tokens=None):
+        """(ids, answer mask, key) of one passkey document, BOS first, at most max_tokens + 1 ids (default:
+        seq_len ids)."""
+        if max_tokens is None:
+            max_tokens = self.seq_len - 1
         while True:
             segments = corpus_mod.passkey_document(rng, self.count_tokens, max_tokens, min_tokens)
             ids, mask = [self.tok.bos_id], [False]
@@ -77,24 +82,24 @@ class Data:
         return self.train[start:start + n]
 
     def batch(self, seed, step, batch_size, mix):
-        """(rows [batch_size, SEQ_LEN + 1] int64, kinds [batch_size, SEQ_LEN] int8: TARGET_* of each target
+        """(rows [batch_size, seq_len + 1] int64, kinds [batch_size, seq_len] int8: TARGET_* of each target
         token) for the given step."""
         rng = np.random.default_rng([seed, step])
-        rows = np.empty((batch_size, SEQ_LEN + 1), dtype=np.int64)
-        kinds = np.full((batch_size, SEQ_LEN), TARGET_TEXT, dtype=np.int8)
+        rows = np.empty((batch_size, self.seq_len + 1), dtype=np.int64)
+        kinds = np.full((batch_size, self.seq_len), TARGET_TEXT, dtype=np.int8)
         for r in range(batch_size):
             u = rng.random()
             if u < mix.passkey_fraction and not mix.pack_passkeys:
-                ids, mask, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), SEQ_LEN - 2)
+                ids, mask, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), self.seq_len - 2)
                 ids = ids + [self.tok.eos_id, self.tok.bos_id]
                 kind = [TARGET_ANSWER if m else TARGET_TEXT for m in mask] + [TARGET_TEXT] * 2
             elif u < mix.passkey_fraction + mix.copy_fraction:
                 ids, kind = self._packed(rng, u < mix.passkey_fraction, mix.copy_alphabet)
             else:
                 rows[r, 0] = self.tok.bos_id
-                rows[r, 1:] = self.book_window(rng, SEQ_LEN)
+                rows[r, 1:] = self.book_window(rng, self.seq_len)
                 continue
-            fill = self.book_window(rng, SEQ_LEN + 1 - len(ids))
+            fill = self.book_window(rng, self.seq_len + 1 - len(ids))
             rows[r] = np.concatenate([np.asarray(ids, dtype=np.int64), fill])
             kinds[r, :len(ids) - 1] = kind[1:]
         return rows, kinds
@@ -117,9 +122,9 @@ class Data:
         """(ids, TARGET_* of each id as a target) of passkey or copy documents, packed while at least
         MIN_PACKED_DOCUMENT tokens are left."""
         ids, kind = [], []
-        while (room := SEQ_LEN + 1 - len(ids) - 1) >= MIN_PACKED_DOCUMENT:  # - 1: the document's EOS
+        while (room := self.seq_len + 1 - len(ids) - 1) >= MIN_PACKED_DOCUMENT:  # - 1: the document's EOS
             if passkeys:
-                cap = min(room, int(rng.integers(MIN_PACKED_DOCUMENT, SEQ_LEN)))
+                cap = min(room, int(rng.integers(MIN_PACKED_DOCUMENT, self.seq_len)))
                 doc, mask, _ = self.passkey(random.Random(int(rng.integers(1 << 62))), cap - 1)
                 ids += doc + [self.tok.eos_id]
                 kind += [TARGET_ANSWER if m else TARGET_TEXT for m in mask] + [TARGET_TEXT]
@@ -132,13 +137,15 @@ class Data:
                 kind += [TARGET_TEXT] + [TARGET_NOISE] * (n + 1) + [TARGET_TEXT] * n
         return ids, kind
 
-    def validation_rows(self, limit=None):
-        """Consecutive non-overlapping windows of the held-out books: [n, SEQ_LEN + 1], BOS first."""
-        n = (len(self.validation) - 1) // SEQ_LEN
+    def validation_rows(self, limit=None, length=None):
+        """Consecutive non-overlapping windows of the held-out books: [n, length + 1], BOS first (length:
+        seq_len unless given)."""
+        length = length or self.seq_len
+        n = (len(self.validation) - 1) // length
         if limit is not None:
             n = min(n, limit)
-        rows = np.empty((n, SEQ_LEN + 1), dtype=np.int64)
+        rows = np.empty((n, length + 1), dtype=np.int64)
         for i in range(n):
             rows[i, 0] = self.tok.bos_id
-            rows[i, 1:] = self.validation[i * SEQ_LEN:(i + 1) * SEQ_LEN]
+            rows[i, 1:] = self.validation[i * length:(i + 1) * length]
         return rows

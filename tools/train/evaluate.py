@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from data import SEQ_LEN, Data
+from data import Data
 from train import sequence_loss
 from weights import load_trained, round_to_bf16
 
@@ -42,7 +42,7 @@ def validation(model, data, chunk=8):
 def passkey(model, data, n_docs, seed, min_tokens, chunk=8):
     """Exact-match greedy accuracy, per-digit accuracy and mean length over n_docs fresh documents."""
     rng = random.Random(seed)
-    docs = [data.passkey(rng, SEQ_LEN - 1, min_tokens) for _ in range(n_docs)]
+    docs = [data.passkey(rng, data.seq_len - 1, min_tokens) for _ in range(n_docs)]
     exact, digits, lengths = 0, 0, []
     for i in range(0, n_docs, chunk):
         group = docs[i:i + chunk]
@@ -67,7 +67,7 @@ def greedy_passkey_samples(model, data, n, seed, min_tokens):
     rng = random.Random(seed)
     samples, agree = [], True
     for _ in range(n):
-        ids, mask, key = data.passkey(rng, SEQ_LEN - 1, min_tokens)
+        ids, mask, key = data.passkey(rng, data.seq_len - 1, min_tokens)
         start = mask.index(True)
         new = model.greedy(ids[:start], sum(mask))
         answer = data.tok.decode(new)
@@ -92,9 +92,9 @@ def evaluate(model, data, args):
     result = {"validation_books": data.validation_books, "validation_float32": validation(model, data)}
     model.load_state_dict(round_to_bf16(model.state_dict()))  # as shipped from here on
     result["validation"] = validation(model, data)
-    result["passkey_full_length"] = passkey(model, data, args.passkey_docs, args.seed, SEQ_LEN - 16)
+    result["passkey_full_length"] = passkey(model, data, args.passkey_docs, args.seed, data.seq_len - 16)
     result["passkey_mixed_length"] = passkey(model, data, args.passkey_docs, args.seed + 1, None)
-    samples, agree = greedy_passkey_samples(model, data, 5, args.seed + 2, SEQ_LEN - 16)
+    samples, agree = greedy_passkey_samples(model, data, 5, args.seed + 2, data.seq_len - 16)
     result["passkey_greedy_samples"] = samples
     result["greedy_matches_teacher_forced"] = agree
     result["text_samples"] = text_samples(model, data, args.sample_tokens)
@@ -116,7 +116,7 @@ def main():
     torch.set_num_threads(args.threads)
     run_dir = args.run_dir or args.work
     model, cfg, state = load_trained(run_dir, args.checkpoint)
-    data = Data(args.work)
+    data = Data(args.work, cfg["max_position_embeddings"])  # rows and passkeys at the trained length
     result = {"step": state["step"], **evaluate(model, data, args)}
     out = args.out or os.path.join(run_dir, "eval.json")
     with open(out + ".tmp", "w") as f:  # run.sh skips evaluation when eval.json exists: write it whole

@@ -66,8 +66,14 @@ def export(work, out, run_dir=None):
     tensors = [(name, t.detach().float().numpy()) for name, t in model.state_dict().items()]
     write_safetensors_bf16(os.path.join(out, "model.safetensors"), tensors)
     shutil.copyfile(os.path.join(work, "tokenizer", "tokenizer.json"), os.path.join(out, "tokenizer.json"))
-    shutil.copyfile(os.path.join(work, "tokenizer", "tokenizer_config.json"),
-                    os.path.join(out, "tokenizer_config.json"))
+    with open(os.path.join(work, "tokenizer", "tokenizer_config.json"), encoding="utf-8") as f:
+        tokenizer_config = json.load(f)
+    if tokenizer_config.get("model_max_length") == cfg["max_position_embeddings"]:
+        shutil.copyfile(os.path.join(work, "tokenizer", "tokenizer_config.json"),
+                        os.path.join(out, "tokenizer_config.json"))
+    else:  # a context-extended model (train.py --seq-len): the tokenizer's limit follows the model's
+        tokenizer_config["model_max_length"] = cfg["max_position_embeddings"]
+        write_json(os.path.join(out, "tokenizer_config.json"), tokenizer_config)
     write_json(os.path.join(out, "generation_config.json"), generation_config(cfg))
     eval_path = os.path.join(run_dir, "eval.json")
     evaluation = None

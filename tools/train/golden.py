@@ -76,13 +76,14 @@ def greedy(model, ids, n):
     return new, margins
 
 
-def passkey_prompts(model, tok):
-    """Passkey documents cut before the answer, with the model's greedy answer (len(answer) tokens)."""
+def passkey_prompts(model, tok, max_tokens=PASSKEY_MAX_TOKENS):
+    """Passkey documents cut before the answer, with the model's greedy answer (len(answer) tokens); about
+    max_tokens long (the trained context less one)."""
     rng = random.Random(PASSKEY_SEED)
     count = lambda text: len(tok.encode(text))  # noqa: E731
     out = []
     for _ in range(PASSKEY_DOCUMENTS):
-        segments = corpus_mod.passkey_document(rng, count, PASSKEY_MAX_TOKENS, PASSKEY_MAX_TOKENS - 15)
+        segments = corpus_mod.passkey_document(rng, count, max_tokens, max_tokens - 15)
         text, key = segments[0][0], segments[1][0].strip()
         ids = [tok.bos_id] + tok.encode(text)
         answer = tok.encode(segments[1][0])
@@ -125,7 +126,7 @@ def main():
         "bos_token_id": cfg["bos_token_id"],
         "eos_token_id": cfg["eos_token_id"],
         "prompts": prompts,
-        "passkeys": passkey_prompts(model, tok),
+        "passkeys": passkey_prompts(model, tok, cfg["max_position_embeddings"] - 1),
     }
     with open(os.path.join(args.out, f"{name}.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, indent=2, ensure_ascii=False)

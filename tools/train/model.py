@@ -26,13 +26,80 @@ class DeepseekRMSNorm(nn.Module):
         return self.weight * xf.to(x.dtype)  # HF: cast back first, then the weight multiply
 
 
-def rope_cos_sin(n_positions, head_dim, theta, dtype):
-    """HF DeepseekRotaryEmbedding: inv_freq, t and freqs in float32; emb = cat(freqs, freqs)."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2).float() / head_dim))
+def rope_cos_sin(n_positions, head_dim, theta, dtype, scaling=None):
+    """HF DeepseekRotaryEmbedding: inv_freq, t and freqs in float32; emb = cat(freqs, freqs).
+
+    scaling is the config's rope_scaling (None: the plain rotation, as trained). "linear" is HF DeepSeek's
+    DeepseekLinearScalingRotaryEmbedding (positions t / factor, in float32); "yarn" is transformers'
+    _compute_yarn_parameters (rope_yarn_inv_freq) with cos and sin multiplied by its attention factor.
+    """
+    kind = rope_scaling_type(scaling)
+    attention_factor = 1.0
+    if kind == "yarn":
+        inv_freq, attention_factor = rope_yarn_inv_freq(head_dim, theta, scaling)
+    else:
+        inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2).float() / head_dim))
     t = torch.arange(n_positions, dtype=torch.float32)
+    if kind == "linear":
+        t = t / float(scaling["factor"])
     freqs = torch.outer(t, inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)  # [n_positions, head_dim] each
+    if attention_factor == 1.0:
+        return emb.cos().to(dtype), emb.sin().to(dtype)  # [n_positions, head_dim] each
+    return (emb.cos() * attention_factor).to(dtype), (emb.sin() * attention_factor).to(dtype)
+
+
+def rope_scaling_type(scaling):
+    """None, "linear" or "yarn" from a config's rope_scaling (key rope_type, or the older type)."""
+    if not scaling:
+        return None
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind in (None, "default"):
+        return None
+    if kind not in ("linear", "yarn"):
+        raise ValueError(f"rope_scaling type {kind!r} is not supported here (linear, yarn)")
+    return kind
+
+
+def yarn_magnitude(factor, mscale=1.0):
+    """YaRN's attention factor g(s, m) = 0.1 m ln s + 1 (1 for s <= 1)."""
+    return 1.0 if factor <= 1 else 0.1 * mscale * math.log(factor) + 1.0
+
+
+def rope_yarn_inv_freq(head_dim, theta, scaling):
+    """(inv_freq [head_dim / 2] float32, attention factor) of YaRN as transformers computes it.
+
+    A pair j that turns more than beta_fast times in the original context L0 keeps its frequency
+    (extrapolation), one that turns fewer than beta_slow times is divided by the factor s (interpolation),
+    with a linear ramp in j between low = floor(corr(beta_fast)) and high = ceil(corr(beta_slow)), where
+    corr(r) = d ln(L0 / (2 pi r)) / (2 ln theta) is the pair that turns r times in L0.
+    """
+    factor = float(scaling["factor"])
+    original = scaling["original_max_position_embeddings"]
+    beta_fast, beta_slow = scaling.get("beta_fast", 32), scaling.get("beta_slow", 1)
+
+    def correction_dim(rotations):
+        return head_dim * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+
+    low, high = correction_dim(beta_fast), correction_dim(beta_slow)
+    if scaling.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, head_dim - 1)
+    if low == high:
+        high += 0.001  # no division by zero
+    pos_freqs = theta ** (torch.arange(0, head_dim, 2).float() / head_dim)
+    extrapolation = 1.0 / pos_freqs
+    interpolation = 1.0 / (factor * pos_freqs)
+    ramp = ((torch.arange(head_dim // 2, dtype=torch.float32) - low) / (high - low)).clamp(0, 1)
+    keep = 1 - ramp  # weight of the original frequency
+    inv_freq = interpolation * (1 - keep) + extrapolation * keep
+    if scaling.get("attention_factor") is not None:
+        attention_factor = float(scaling["attention_factor"])
+    elif scaling.get("mscale") is not None and scaling.get("mscale_all_dim") is not None:
+        attention_factor = yarn_magnitude(factor, scaling["mscale"]) / yarn_magnitude(factor, scaling["mscale_all_dim"])
+    else:
+        attention_factor = yarn_magnitude(factor)
+    return inv_freq, attention_factor
 
 
 def rotate_half(x):
@@ -197,7 +264,8 @@ class DeepseekForCausalLM(nn.Module):
         """input_ids [B, S] -> (logits [B, S, vocab] float32, summed aux loss or None). Positions 0..S-1."""
         seq_len = input_ids.shape[1]
         x = self.model.embed_tokens(input_ids)
-        cos, sin = rope_cos_sin(seq_len, self.head_dim, float(self.cfg["rope_theta"]), x.dtype)
+        cos, sin = rope_cos_sin(seq_len, self.head_dim, float(self.cfg["rope_theta"]), x.dtype,
+                                self.cfg.get("rope_scaling"))
         mask = torch.full((seq_len, seq_len), torch.finfo(x.dtype).min, dtype=x.dtype).triu(1)
         aux_total = None
         for layer in self.model.layers:

@@ -21,7 +21,7 @@ def stages_of(state):
 
 
 def stage_tokens(stage):
-    return stage["step"] * stage["args"]["batch_size"] * 256
+    return stage["step"] * stage["args"]["batch_size"] * stage["args"].get("seq_len", 256)
 
 
 def combined_log(stages):
@@ -127,7 +127,8 @@ def stage_lines(stages):
         start = "from random initialization" if i == 0 else f"from stage {i}'s weights, fresh optimizer"
         title = a.get("stage_name", "language")
         lines.append(
-            f"Stage {i + 1} ({title}, {start}): {stage['step']} steps of {a['batch_size']} x 256 tokens "
+            f"Stage {i + 1} ({title}, {start}): {stage['step']} steps of {a['batch_size']} x {a.get('seq_len', 256)} "
+            f"tokens{_rope(a)} "
             f"({stage_tokens(stage):,} tokens); {_mix(a)}. AdamW (beta 0.9/0.95, weight decay {a['weight_decay']}), "
             f"peak learning rate {a['lr']}, {a['warmup']} warmup steps, cosine to 10%{_cut(a, stage['step'])}, "
             f"gradient clip {a['grad_clip']}, aux loss alpha {a['aux_loss_alpha']} (sequence-level, as HF), "
@@ -146,10 +147,31 @@ def probe_lines(stages):
         shown = probes[every - 1::every]
         if shown[-1] != probes[-1]:
             shown.append(probes[-1])
-        n = stage["args"]["passkey_probe"]
-        lines.append(f"- During stage {i + 1}, exact match on {n} fixed passkey documents of ~250 tokens: "
+        n, length = stage["args"]["passkey_probe"], stage["args"].get("seq_len", 256) - 6
+        lines.append(f"- During stage {i + 1}, exact match on {n} fixed passkey documents of ~{length} tokens: "
                      + ", ".join(f"{a:.0%} at step {s}" for s, a in shown) + ".")
     return lines
+
+
+def _rope(args):
+    """How a stage scaled RoPE (train.py --rope-scaling), if it did."""
+    kind = args.get("rope_scaling", "none")
+    if kind == "none":
+        return ""
+    name = "PI (linear position interpolation)" if kind == "linear" else "YaRN"
+    return f", RoPE scaled by {name} x{args['rope_factor']:g}"
+
+
+def rope_words(config):
+    """The config's RoPE scaling in words ("" when there is none)."""
+    scaling = config.get("rope_scaling")
+    if not scaling:
+        return ""
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind == "linear":
+        return f", PI (linear) scaling x{scaling['factor']:g}"
+    return (f", {kind} scaling x{scaling['factor']:g} from {scaling['original_max_position_embeddings']} "
+            f"(beta_fast {scaling.get('beta_fast', 32):g}, beta_slow {scaling.get('beta_slow', 1):g})")
 
 
 def _fmt_params(n):
@@ -193,7 +215,7 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
         f"shared expert |",
         f"| attention | hidden {config['hidden_size']}, {config['num_attention_heads']} heads of "
         f"{config['hidden_size'] // config['num_attention_heads']}, rotate-half RoPE theta "
-        f"{config['rope_theta']} |",
+        f"{config['rope_theta']}{rope_words(config)} |",
         f"| context | {config['max_position_embeddings']} tokens (trained length) |",
         f"| vocabulary | {config['vocab_size']}: byte-level BPE (256 bytes + {config['vocab_size'] - 258} merges) "
         "+ BOS/EOS |",
@@ -265,7 +287,8 @@ def write(out_dir, config, state, evaluation, corpus, params, train_tokens):
     lines += [
         "## Use and limits",
         "",
-        "`dsmoe run -m models/" + name + " -p \"In the beginning\"`. A toy: 256-token context, a small "
+        "`dsmoe run -m models/" + name + " -p \"In the beginning\"`. A toy: "
+        f"{config['max_position_embeddings']}-token context, a small "
         "vocabulary, one book's worth of English. The chat template is DeepSeek-MoE's (\"User: ...\\n\\n"
         "Assistant:\") so chat can be exercised, but the model was never trained on dialogue.",
         "",

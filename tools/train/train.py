@@ -38,11 +38,27 @@ def model_config(tok, args):
         "num_attention_heads": args.heads, "num_key_value_heads": args.heads,
         "n_routed_experts": args.experts, "num_experts_per_tok": args.top_k, "n_shared_experts": args.shared,
         "first_k_dense_replace": 1, "moe_layer_freq": 1, "norm_topk_prob": False, "scoring_func": "softmax",
-        "aux_loss_alpha": args.aux_loss_alpha, "seq_aux": True, "max_position_embeddings": SEQ_LEN,
-        "rope_theta": 10000.0, "rope_scaling": None, "rms_norm_eps": 1e-6, "attention_bias": False,
+        "aux_loss_alpha": args.aux_loss_alpha, "seq_aux": True, "max_position_embeddings": args.seq_len,
+        "rope_theta": 10000.0, "rope_scaling": rope_scaling(args), "rms_norm_eps": 1e-6, "attention_bias": False,
         "attention_dropout": 0.0, "hidden_act": "silu", "initializer_range": 0.02, "tie_word_embeddings": False,
         "bos_token_id": tok.bos_id, "eos_token_id": tok.eos_id,
     }
+
+
+def rope_scaling(args):
+    """The config's rope_scaling for --rope-scaling (None unless asked): PI as HF DeepSeek writes it, YaRN
+    with every key transformers reads (rope_type and the older type both, so either reader finds it)."""
+    if args.rope_scaling == "none":
+        return None
+    factor = float(args.rope_factor)
+    if args.rope_scaling == "linear":
+        return {"type": "linear", "factor": factor}
+    return {"rope_type": "yarn", "type": "yarn", "factor": factor,
+            "original_max_position_embeddings": args.rope_original, "beta_fast": 32.0, "beta_slow": 1.0}
+
+
+# What a context-extension stage (--seq-len, --rope-scaling) may change in the config of its --init weights.
+CONTEXT_KEYS = ("max_position_embeddings", "rope_scaling")
 
 
 def learning_rate(step, args):
@@ -62,8 +78,8 @@ def make_optimizer(model, args):
 
 
 def sequence_loss(model, rows, weights=None):
-    """(mean next-token cross-entropy, aux loss or None) over rows [B, SEQ_LEN + 1]; given weights
-    [B, SEQ_LEN], the weighted mean sum(w * ce) / sum(w)."""
+    """(mean next-token cross-entropy, aux loss or None) over rows [B, S + 1]; given weights [B, S], the
+    weighted mean sum(w * ce) / sum(w)."""
     rows = torch.from_numpy(rows)
     logits, aux = model(rows[:, :-1])
     logits, targets = logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1)
@@ -98,10 +114,10 @@ def validation_loss(model, rows, chunk=8):
 
 
 def passkey_probe(model, data, n_docs):
-    """Greedy exact-match passkey accuracy on n_docs fixed documents of about SEQ_LEN tokens."""
+    """Greedy exact-match passkey accuracy on n_docs fixed documents of about seq_len tokens."""
     import evaluate  # evaluate imports this module
     model.eval()
-    result = evaluate.passkey(model, data, n_docs, seed=7, min_tokens=SEQ_LEN - 16)
+    result = evaluate.passkey(model, data, n_docs, seed=7, min_tokens=data.seq_len - 16)
     model.train()
     return result["exact_match"]
 
@@ -152,6 +168,13 @@ def parse_args(argv=None):
                    help="copy documents use the digits, ' ' and this many most frequent tokens (0: all)")
     p.add_argument("--pack-passkeys", action="store_true", help="several passkey documents per passkey row")
     p.add_argument("--answer-weight", type=float, default=1.0, help="loss weight of passkey answer tokens")
+    p.add_argument("--seq-len", type=int, default=SEQ_LEN, help="tokens per row (after BOS); with --init, a "
+                   "context-extension stage may raise it (max_position_embeddings follows)")
+    p.add_argument("--rope-scaling", choices=("none", "linear", "yarn"), default="none",
+                   help="RoPE scaling written to the config: linear (PI) or yarn (transformers' flavour)")
+    p.add_argument("--rope-factor", type=float, default=4.0, help="the scaling factor s")
+    p.add_argument("--rope-original", type=int, default=SEQ_LEN,
+                   help="YaRN's original_max_position_embeddings (the context the --init weights were trained at)")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--intermediate", type=int, default=768)
     p.add_argument("--moe-intermediate", type=int, default=128)
@@ -181,14 +204,15 @@ def main(argv=None):
     if os.path.exists(final_path):
         print(f"train: {final_path} exists; nothing to do")
         return
-    data = Data(args.work)
+    data = Data(args.work, args.seq_len)
     cfg = model_config(data.tok, args)
     torch.manual_seed(args.seed)
     model = DeepseekForCausalLM(cfg)
     earlier = []  # the runs this one continues, oldest first: {"args", "log", "step", "elapsed_s"}
     if args.init:
         init = torch.load(args.init)
-        if init["config"] != cfg:
+        same = lambda c: {k: v for k, v in c.items() if k not in CONTEXT_KEYS}  # noqa: E731
+        if same(init["config"]) != same(cfg):
             raise SystemExit(f"{args.init} has another model config than this run's")
         model.load_state_dict(init["model"])
         earlier = init.get("earlier", []) + [{k: init[k] for k in ("args", "log", "step", "elapsed_s")}]
@@ -205,10 +229,10 @@ def main(argv=None):
         print(f"train: resumed at step {step} ({elapsed:.0f} s trained so far)")
     total, active = count_parameters(cfg)
     print(f"train: {total} parameters ({active} active per token), {args.steps} steps of "
-          f"{args.batch_size}x{SEQ_LEN} tokens, {len(data.train)} training tokens", flush=True)
+          f"{args.batch_size}x{args.seq_len} tokens, {len(data.train)} training tokens", flush=True)
     val_rows = data.validation_rows(args.val_windows)
     last_step = min(args.steps, args.stop_at or args.steps)
-    tokens_per_step = args.batch_size * SEQ_LEN
+    tokens_per_step = args.batch_size * args.seq_len
 
     def checkpoint():
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
