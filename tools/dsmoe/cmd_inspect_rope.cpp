@@ -12,7 +12,7 @@
 #include <iostream>
 #include <numbers>
 #include <random>
-#include <regex>
+#include <string_view>
 
 #include "commands.h"
 #include "core/errors.h"
@@ -303,10 +303,18 @@ struct Grid {
 };
 
 Grid parse_grid(const std::string& text) {
-  std::smatch m;
-  static const std::regex pattern("([0-9]{1,5})x([0-9]{1,5})");
-  if (!std::regex_match(text, m, pattern)) fail("inspect rope: --grid '", text, "' is not RxC, e.g. 32x32");
-  Grid g{std::stoll(m[1]), std::stoll(m[2])};
+  // RxC with 1 to 5 digits each (no std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized at -O1).
+  const size_t x = text.find('x');
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 5 && std::all_of(part.begin(), part.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+  };
+  if (x == std::string::npos || !digits(std::string_view(text).substr(0, x)) ||
+      !digits(std::string_view(text).substr(x + 1))) {
+    fail("inspect rope: --grid '", text, "' is not RxC, e.g. 32x32");
+  }
+  Grid g{std::stoll(text.substr(0, x)), std::stoll(text.substr(x + 1))};
   const int64_t least = 2 * kMaxOffset + 1;
   if (g.rows < least || g.columns < least || g.rows > 4096 || g.columns > 4096) {
     fail("inspect rope: --grid ", text, ": rows and columns must be in [", least, ", 4096] (offsets -", kMaxOffset,
