@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 import dsmoe_json  # noqa: E402
 
@@ -33,6 +34,9 @@ def plot_perplexity(path, results, rows, lengths, past):
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xticks(lengths)
     ax.set_xticklabels([str(n) for n in lengths])
     ax.set_xlabel("context length (tokens; trained at 256)")
@@ -117,7 +121,7 @@ def targets(results, rows, lengths):
         p1k = results.get(f"{name}|{method}|1024|perplexity")
         k1k = results.get(f"{name}|{method}|1024|passkey")
         if p256 and p1k and k1k:
-            out.append(f"- Fine-tuned {label}: perplexity {dsmoe_json.ppl(p1k):.2f} at 1024 against "
+            out.append(f"- {label}: perplexity {dsmoe_json.ppl(p1k):.2f} at 1024 against "
                        f"{dsmoe_json.ppl(p256):.2f} at 256 (target: no higher: "
                        f"{'met' if dsmoe_json.ppl(p1k) <= dsmoe_json.ppl(p256) else 'missed'}); at 256 it is "
                        f"{100 * (dsmoe_json.ppl(p256) / ppl256 - 1):+.1f}% from the original; passkey at 1024 "
@@ -162,7 +166,8 @@ def write(args, results, models):
         "dynamic NTK (the base follows the sequence length, `--rope-dynamic grow`); YaRN with L0 = 256, "
         "beta_fast 32, beta_slow 1, attention factor 0.1 ln s + 1 (transformers flavour); llama3 with L0 = 256, "
         "low_freq_factor 1, high_freq_factor 4.",
-        f"- Wall time of all recorded runs: {wall / 60:.1f} min on this machine (2 threads).",
+        f"- Wall time of all recorded runs: {wall / 60:.1f} min on this machine ({args.threads} thread(s) per run, the "
+        "machine shared with a training run and builds, so times are pessimistic).",
         "",
         "## Results",
         "",
