@@ -151,8 +151,10 @@ def write(args, results, models):
         "",
         "What the shipped model, [dsmoe-kjv-9m](../models/dsmoe-kjv-9m/MODEL_CARD.md) (trained at 256 tokens), does "
         "past its training length, with each RoPE scaling method and after a context-extension fine-tune. Made by "
-        "`/usr/bin/python3 tools/lab/long_context.py --dsmoe build/dsmoe` (tools/lab/); every number below comes "
-        "from its recorded runs.",
+        "`/usr/bin/python3 tools/lab/long_context.py --dsmoe build/dsmoe"
+        + "".join(f" --extended '{item}'" for item in args.extended)
+        + "` (tools/lab/; results are recorded as they come, so a rerun continues); every number below comes "
+        "from its recorded runs (docs/long-context/results.json).",
         "",
         "## Setup",
         "",
@@ -162,6 +164,9 @@ def write(args, results, models):
         f"- Passkey: `dsmoe passkey`, the training format (filler, the key sentence at depth "
         f"{', '.join(f'{d:g}' for d in depths)}, the question), greedy, exact match; trials per depth and length: "
         f"`{args.trials}`, seed {args.seed}.",
+        "- Extended models run with their own config.json (no flags): fine-tuned PI and fine-tuned YaRN are "
+        "the first extension stage (150 steps at 1024 tokens, tools/train/README.md); dsmoe-kjv-9m-1k, the "
+        "shipped extended model, adds a second YaRN stage of 110 steps.",
         "- Methods (the scale factor s = N / 256, none at 256): linear = position interpolation; dynamic = HF's "
         "dynamic NTK (the base follows the sequence length, `--rope-dynamic grow`); YaRN with L0 = 256, "
         "beta_fast 32, beta_slow 1, attention factor 0.1 ln s + 1 (transformers flavour); llama3 with L0 = 256, "
