@@ -62,34 +62,38 @@ RopeAxisLayout mrope_layout(const std::vector<int64_t>& section, double theta, b
   return layout;
 }
 
-RopeAxisLayout qwen2vl_vision_layout(int64_t head_dim, double theta) {
-  if (head_dim <= 0 || head_dim % 4 != 0) fail("Qwen2-VL vision RoPE: head_dim must be a multiple of 4, found ", head_dim);
+namespace {
+
+// Rows then columns, head_dim / 4 pairs each, drawing from one ladder over ladder_dim; frequency(k, axis) says
+// which rung pair k of an axis takes.
+template <typename Frequency>
+RopeAxisLayout row_column_layout(const char* what, int64_t head_dim, double theta, int64_t ladder_dim,
+                                 Frequency frequency) {
+  if (head_dim <= 0 || head_dim % 4 != 0) fail(what, ": head_dim must be a multiple of 4, found ", head_dim);
   RopeAxisLayout layout;
   layout.n_axes = 2;
-  layout.inv_freq = default_inv_freq(theta, head_dim / 2);  // VisionRotaryEmbedding(head_dim / 2)
-  const int64_t quarter = head_dim / 4;
+  layout.inv_freq = default_inv_freq(theta, ladder_dim);
   for (int32_t axis = 0; axis < 2; ++axis) {
-    for (int64_t k = 0; k < quarter; ++k) {
+    for (int64_t k = 0; k < head_dim / 4; ++k) {
       layout.axis_of_pair.push_back(axis);
-      layout.freq_of_pair.push_back(int32_t(k));
+      layout.freq_of_pair.push_back(frequency(k, axis));
     }
   }
   return layout;
 }
 
+}  // namespace
+
+RopeAxisLayout qwen2vl_vision_layout(int64_t head_dim, double theta) {
+  // VisionRotaryEmbedding(head_dim / 2): head_dim / 4 frequencies, used again from the start for the columns.
+  return row_column_layout("Qwen2-VL vision RoPE", head_dim, theta, head_dim / 2,
+                           [](int64_t k, int32_t) { return int32_t(k); });
+}
+
 RopeAxisLayout pixtral_layout(int64_t head_dim, double theta) {
-  if (head_dim <= 0 || head_dim % 4 != 0) fail("Pixtral RoPE: head_dim must be a multiple of 4, found ", head_dim);
-  RopeAxisLayout layout;
-  layout.n_axes = 2;
-  layout.inv_freq = default_inv_freq(theta, head_dim);
-  const int64_t quarter = head_dim / 4;
-  for (int32_t axis = 0; axis < 2; ++axis) {
-    for (int64_t k = 0; k < quarter; ++k) {
-      layout.axis_of_pair.push_back(axis);
-      layout.freq_of_pair.push_back(int32_t(2 * k + axis));  // freqs[0::2] for rows, freqs[1::2] for columns
-    }
-  }
-  return layout;
+  // freqs[0::2] for rows, freqs[1::2] for columns of one ladder over the full head.
+  return row_column_layout("Pixtral RoPE", head_dim, theta, head_dim,
+                           [](int64_t k, int32_t axis) { return int32_t(2 * k + axis); });
 }
 
 void rope_cos_sin_axes(const RopeAxisLayout& layout, const int64_t* positions, float* cos, float* sin) {
