@@ -73,7 +73,8 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
     const DecoderLayerWeights& layer = weights_.layers[size_t(i)];
     // h = x + attn(input_layernorm(x))
     rms_norm(x.data(), n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed.data());
-    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed.data(), batch, n_new, cache, branch.data());
+    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed.data(), batch,
+                    n_new, cache, branch.data());
     for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
     // out = h + mlp(post_attention_layernorm(h))
     rms_norm(x.data(), n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed.data());

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dsmoe {
@@ -162,8 +163,7 @@ std::vector<int32_t> greedy_continuation(Session& session, const std::vector<int
   if (n <= 0) return out;
   ForwardResult r = session.forward(prompt, last_only);
   for (int64_t i = 0; i < n; ++i) {
-    const auto best = std::max_element(r.logits.begin(), r.logits.end());  // the first maximum: lowest id
-    out.push_back(int32_t(best - r.logits.begin()));
+    out.push_back(argmax(r.logits));  // ties go to the lowest id
     if (i + 1 < n) r = session.forward({out.back()}, last_only);
   }
   return out;
