@@ -69,18 +69,14 @@ struct Tally {
 
 int run_passkey(PasskeyArgs& a) {
   check_flags(a);
-  if (a.model_dir.empty()) a.model_dir = default_model_dir();
   const auto filler = a.filler_path.empty() ? embedded_filler() : read_passkey_filler(a.filler_path);
-  LoadOptions load_options;
-  load_options.rope = a.rope.overrides();
-  const auto model = Model::load(a.model_dir, load_options);
-  const auto tokenizer = Tokenizer::load_dir(a.model_dir);
+  const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
+  const auto& model = loaded.model;
+  const auto& tokenizer = loaded.tokenizer;
   const ModelConfig& config = model->config();
   const int64_t context = a.context > 0 ? a.context : config.max_position_embeddings;
   report_rope(*model, context, a.rope);
-  std::optional<int32_t> bos = tokenizer->bos_id();
-  if (!bos && config.bos_token_id) bos = int32_t(*config.bos_token_id);
-  const PasskeyBuilder builder(*tokenizer, filler, bos);
+  const PasskeyBuilder builder(*tokenizer, filler, bos_token(loaded));
   if (context > config.max_position_embeddings) {
     std::cerr << "note: --ctx " << context << " exceeds max_position_embeddings " << config.max_position_embeddings
               << "\n";

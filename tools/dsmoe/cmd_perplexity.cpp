@@ -129,24 +129,16 @@ nlohmann::json result_json(const PerplexityArgs& a, const PerplexityOptions& o, 
 int run_perplexity(PerplexityArgs& a) {
   check_flags(a);
   const std::string text = read_text(a.file);
-  if (a.model_dir.empty()) a.model_dir = default_model_dir();
-  LoadOptions load_options;
-  load_options.rope = a.rope.overrides();
-  const auto model = Model::load(a.model_dir, load_options);
-  const auto tokenizer = Tokenizer::load_dir(a.model_dir);
+  const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
+  const auto& model = loaded.model;
+  const auto& tokenizer = loaded.tokenizer;
   const ModelConfig& config = model->config();
-  if (tokenizer->vocab_size() > config.vocab_size) {
-    fail(a.model_dir, ": tokenizer has ", tokenizer->vocab_size(), " tokens but the model only ", config.vocab_size);
-  }
 
   PerplexityOptions o;
   o.context = given(a, "--ctx") ? a.context : config.max_position_embeddings;
   o.batch = a.batch;
   o.train_context = given(a, "--train-ctx") ? a.train_context : config.max_position_embeddings;
-  if (!a.no_bos) {
-    o.bos = tokenizer->bos_id();
-    if (!o.bos && config.bos_token_id) o.bos = int32_t(*config.bos_token_id);
-  }
+  if (!a.no_bos) o.bos = bos_token(loaded);
   const int64_t width = o.context - (o.bos ? 1 : 0);
   if (given(a, "--stride") && a.stride > width) {
     fail("perplexity: --stride ", a.stride, " exceeds the ", width, " text tokens of a --ctx ", o.context,

@@ -36,18 +36,33 @@ std::string default_model_dir() {
   fail("no model given: pass -m DIR or set DSMOE_MODEL (the shipped model was expected at ", shipped.string(), ")");
 }
 
-LoadedModel load_for_generation(GenerationOptions& o) {
-  if (o.model_dir.empty()) o.model_dir = default_model_dir();
-  LoadedModel loaded;
+ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope) {
+  if (model_dir.empty()) model_dir = default_model_dir();
+  ModelAndTokenizer loaded;
   LoadOptions load_options;
-  load_options.rope = o.rope.overrides();
-  loaded.model = Model::load(o.model_dir, load_options);
-  loaded.tokenizer = Tokenizer::load_dir(o.model_dir);
+  load_options.rope = rope.overrides();
+  loaded.model = Model::load(model_dir, load_options);
+  loaded.tokenizer = Tokenizer::load_dir(model_dir);
   const ModelConfig& config = loaded.model->config();
   if (loaded.tokenizer->vocab_size() > config.vocab_size) {
-    fail(o.model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
+    fail(model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
          config.vocab_size);
   }
+  return loaded;
+}
+
+std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded) {
+  if (auto bos = loaded.tokenizer->bos_id()) return bos;
+  if (const auto& id = loaded.model->config().bos_token_id) return int32_t(*id);
+  return std::nullopt;
+}
+
+LoadedModel load_for_generation(GenerationOptions& o) {
+  LoadedModel loaded;
+  ModelAndTokenizer pair = load_model_and_tokenizer(o.model_dir, o.rope);
+  loaded.model = std::move(pair.model);
+  loaded.tokenizer = std::move(pair.tokenizer);
+  const ModelConfig& config = loaded.model->config();
   auto add_end = [&](int64_t id) {
     if (id >= 0 && id < config.vocab_size &&
         std::find(loaded.end_tokens.begin(), loaded.end_tokens.end(), int32_t(id)) == loaded.end_tokens.end()) {

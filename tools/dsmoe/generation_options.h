@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,16 @@ struct LoadedModel {
 // Without -m: $DSMOE_MODEL, else the shipped default model (models/<DSMOE_DEFAULT_MODEL_NAME>).
 LoadedModel load_for_generation(GenerationOptions& options);
 std::string default_model_dir();  // the same fallback for the commands that do not generate
+
+// The model (with the --rope-* overrides) and its tokenizer, checked to agree on the vocabulary: what every
+// command that runs text through the model loads. An empty model_dir becomes default_model_dir().
+struct ModelAndTokenizer {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope);
+// BOS from the tokenizer, else config.json's bos_token_id.
+std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded);
 // A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when
 // tokenizer_config.json says add_bos_token (transformers' Llama-style tokenizers add it even when the
 // tokenizer.json post-processor does not, as DeepSeek's does not).
