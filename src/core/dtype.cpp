@@ -1,43 +1,73 @@
 #include "core/dtype.h"
 
+#include <cctype>
 #include <cmath>
+#include <iterator>
+
+#include "core/errors.h"
 
 namespace dsmoe {
 
+namespace {
+
+// ggml_type ids as ggml.h numbers them (and GGUF stores them).
+constexpr DTypeInfo kInfo[kDTypeCount] = {
+    {"F32", 1, 4, 0},      {"F16", 1, 2, 1},      {"BF16", 1, 2, 30},    {"Q8_0", 32, 34, 8},
+    {"Q4_0", 32, 18, 2},   {"Q4_1", 32, 20, 3},   {"Q5_0", 32, 22, 6},   {"Q5_1", 32, 24, 7},
+    {"Q4_K", 256, 144, 12}, {"Q5_K", 256, 176, 13}, {"Q6_K", 256, 210, 14},
+};
+
+// Names of the ggml types dsmoe does not read, for error messages.
+constexpr std::string_view kOtherGgmlNames[] = {
+    "F32",   "F16",     "Q4_0",   "Q4_1",   "Q4_2",   "Q4_3",    "Q5_0",  "Q5_1",  "Q8_0",  "Q8_1",
+    "Q2_K",  "Q3_K",    "Q4_K",   "Q5_K",   "Q6_K",   "Q8_K",    "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
+    "IQ4_NL", "IQ3_S",  "IQ2_S",  "IQ4_XS", "I8",     "I16",     "I32",   "I64",   "F64",   "IQ1_M",
+    "BF16",  "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8",
+    "MXFP4", "NVFP4", "Q1_0",  "Q2_0"};
+
+}  // namespace
+
+const DTypeInfo& dtype_info(DType type) { return kInfo[static_cast<int>(type)]; }
+
 size_t dtype_size(DType type) {
-  switch (type) {
-    case DType::F32:
-      return 4;
-    case DType::F16:
-      return 2;
-    case DType::BF16:
-      return 2;
-  }
-  return 0;
+  if (is_block_format(type)) fail("internal: dtype_size(", dtype_name(type), ") of a block format");
+  return dtype_info(type).block_bytes;
 }
 
-std::string_view dtype_name(DType type) {
-  switch (type) {
-    case DType::F32:
-      return "F32";
-    case DType::F16:
-      return "F16";
-    case DType::BF16:
-      return "BF16";
-  }
-  return "?";
+size_t dtype_row_bytes(DType type, int64_t n) {
+  const DTypeInfo& info = dtype_info(type);
+  if (n < 0 || n % info.block_elements != 0)
+    fail("a row of ", n, " elements is not a whole number of ", info.name, " blocks of ", info.block_elements);
+  return size_t(n / info.block_elements) * info.block_bytes;
 }
 
 bool parse_dtype(std::string_view name, DType* out) {
-  if (name == "F32")
-    *out = DType::F32;
-  else if (name == "F16")
-    *out = DType::F16;
-  else if (name == "BF16")
-    *out = DType::BF16;
-  else
-    return false;
-  return true;
+  for (int i = 0; i < kDTypeCount; ++i) {
+    const std::string_view known = kInfo[i].name;
+    if (known.size() != name.size()) continue;
+    bool same = true;
+    for (size_t c = 0; c < name.size() && same; ++c) same = std::toupper(static_cast<unsigned char>(name[c])) == known[c];
+    if (same) {
+      *out = static_cast<DType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool dtype_from_ggml_type(uint32_t ggml_type, DType* out) {
+  for (int i = 0; i < kDTypeCount; ++i) {
+    if (kInfo[i].ggml_type == ggml_type) {
+      *out = static_cast<DType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ggml_type_name(uint32_t ggml_type) {
+  if (ggml_type < std::size(kOtherGgmlNames)) return std::string(kOtherGgmlNames[ggml_type]);
+  return cat("type ", ggml_type);
 }
 
 // IEEE binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
@@ -101,6 +131,8 @@ void convert_to_f32(DType type, const void* src, float* dst, size_t n) {
         dst[i] = f16_to_f32(bits);
       }
       return;
+    default:
+      fail("internal: convert_to_f32 of block format ", dtype_name(type), " (use dequantize_row)");
   }
 }
 

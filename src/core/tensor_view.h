@@ -12,14 +12,18 @@ namespace dsmoe {
 struct TensorView {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  const void* data = nullptr;  // row-major, dtype_size(dtype)-aligned
+  const void* data = nullptr;  // row-major; element formats aligned to their size, block formats to 2 bytes
 
   int64_t numel() const {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     return n;
   }
-  size_t bytes() const { return size_t(numel()) * dtype_size(dtype); }
+  int64_t row_elements() const { return shape.empty() ? 1 : shape.back(); }
+  int64_t rows() const { return row_elements() == 0 ? 0 : numel() / row_elements(); }
+  // Block formats hold whole blocks per row (the innermost dimension), so bytes are rows x row bytes.
+  size_t row_bytes() const { return dtype_row_bytes(dtype, row_elements()); }
+  size_t bytes() const { return size_t(rows()) * row_bytes(); }
   bool empty() const { return data == nullptr; }
   std::string shape_text() const;
 };
