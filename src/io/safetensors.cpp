@@ -52,7 +52,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
     if (!entry.contains("dtype") || !entry["dtype"].is_string()) fail(where, ": missing 'dtype'");
     TensorView view;
     const std::string dtype = entry["dtype"].get<std::string>();
-    if (!parse_dtype(dtype, &view.dtype)) {
+    if (!parse_dtype(dtype, &view.dtype) || is_block_format(view.dtype)) {
       fail(where, ": dtype ", dtype, " is not supported (expected F32, F16 or BF16)");
     }
     view.shape = parse_shape(entry, where);

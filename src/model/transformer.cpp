@@ -8,6 +8,7 @@
 #include "model/feed_forward.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
+#include "quant/quantize.h"
 
 namespace dsmoe {
 
@@ -34,9 +35,9 @@ void Transformer::prepare_rope(KvCache& cache, int64_t n_new) const {
 void Transformer::embed(const int32_t* tokens, int64_t n_tokens, float* x) const {
   const int64_t hidden = config_.hidden_size;
   const auto* table = static_cast<const unsigned char*>(weights_.embed_tokens.data);
-  const size_t row_bytes = size_t(hidden) * dtype_size(weights_.embed_tokens.dtype);
+  const size_t row_bytes = weights_.embed_tokens.row_bytes();
   for (int64_t t = 0; t < n_tokens; ++t) {
-    convert_to_f32(weights_.embed_tokens.dtype, table + size_t(tokens[t]) * row_bytes, x + t * hidden, size_t(hidden));
+    dequantize_row(weights_.embed_tokens.dtype, table + size_t(tokens[t]) * row_bytes, x + t * hidden, hidden);
   }
 }
 

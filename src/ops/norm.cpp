@@ -3,11 +3,13 @@
 #include <cmath>
 #include <vector>
 
+#include "quant/quantize.h"
+
 namespace dsmoe {
 
 void rms_norm(const float* x, int64_t n_rows, int64_t dim, const TensorView& weight, double eps, float* out) {
   std::vector<float> gain(static_cast<size_t>(dim));
-  convert_to_f32(weight.dtype, weight.data, gain.data(), gain.size());
+  dequantize_row(weight.dtype, weight.data, gain.data(), int64_t(gain.size()));
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* row = x + r * dim;
     double sum_sq = 0;
