@@ -1,0 +1,9 @@
+# llama.cpp's own libraries driven by tests/peers/llama_driver.{c,py} (built with cc into the peer folder on first
+# use). check_llama_driver.py proves the driver against NumPy on GGUF files it writes with llama.cpp's gguf-py, so
+# later comparisons of dsmoe against llama.cpp rest on a checked driver. A missing peer fails these tests.
+foreach(part IN ITEMS tokenize llama deepseek errors)
+  add_test(NAME peers.llama_driver.${part}
+           COMMAND ${DSMOE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/check_llama_driver.py
+                   --peer ${DSMOE_LLAMA_CPP_PEER} --part ${part})
+  set_tests_properties(peers.llama_driver.${part} PROPERTIES FIXTURES_REQUIRED llama_cpp_peer TIMEOUT 300)
+endforeach()
