@@ -248,9 +248,10 @@ def driver(peer, args, input=None):
     return r.stdout
 
 
-def driver_logits(peer, path, tokens, tmp):
+def driver_logits(peer, path, tokens, tmp, extra=()):
     out = os.path.join(tmp, "logits.npy")
-    summary = json.loads(driver(peer, ["logits", path, "--tokens", ",".join(map(str, tokens)), "--out", out]))
+    summary = json.loads(driver(peer, ["logits", path, "--tokens", ",".join(map(str, tokens)), "--out", out]
+                                + list(extra)))
     logits = np.load(out)
     if logits.shape != (summary["n_tokens"], summary["n_vocab"]):
         raise RuntimeError(f"logits shape {logits.shape} does not match the summary {summary}")
@@ -331,6 +332,10 @@ def part_model(peer, gguf, tmp, vocab, cfg, seed):
     check(err < REL_TOL, f"{arch}: logits [{len(prompt)}, {n_vocab}] vs NumPy: max |diff| / max |logit| = {err:.3g}"
                          f" (tolerance {REL_TOL:g}; max |logit| {np.max(np.abs(want)):.3g})")
     check(np.array_equal(got.argmax(axis=1), want.argmax(axis=1)), f"{arch}: argmax at every position as NumPy")
+    # The exact settings matter: with llama.cpp's own defaults (flash attention auto, F16 K/V cache) it is off.
+    loose = relative_error(driver_logits(peer, path, prompt, tmp, ["--llama-defaults"]), want)
+    check(loose > 10 * err and loose > 1e-5, f"{arch}: with --llama-defaults the logits are {loose:.3g} away instead "
+                                             f"(flash attention off and an F32 cache are what make them exact)")
     # Negative controls: the comparison tells apart the variants a reader of the file could get wrong.
     controls = ["rope_halves"] + (["renormalise", "no_scale"] if arch == "deepseek" else [])
     for control in controls:

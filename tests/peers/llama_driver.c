@@ -4,8 +4,8 @@
  *
  *   llama_driver [--lib-dir DIR] [--verbose] [--no-mmap] tokenize GGUF [--no-special] [--parse-special]
  *   llama_driver ... detokenize GGUF [--keep-special] [--no-unparse-special]
- *   llama_driver ... logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N]
- *   llama_driver ... generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos]
+ *   llama_driver ... logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N] [--llama-defaults]
+ *   llama_driver ... generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos] [--llama-defaults]
  *   llama_driver ... info GGUF [--vocab-only]
  *
  * Text crosses stdin/stdout as one JSON value per line. Strings are UTF-8; a byte that is not part of valid UTF-8
@@ -271,7 +271,7 @@ typedef struct {
     const char * tokens;
     const char * out;
     int threads, ctx, n_predict;
-    int add_special, parse_special, ignore_eos, vocab_only;
+    int add_special, parse_special, ignore_eos, vocab_only, llama_defaults;
     int remove_special, unparse_special;
 } opts_t;
 
@@ -297,6 +297,7 @@ static opts_t parse_opts(const char * cmd, int argc, char ** argv) {
         else if (!strcmp(a, "--parse-special")) o.parse_special = 1;
         else if (!strcmp(a, "--ignore-eos")) o.ignore_eos = 1;
         else if (!strcmp(a, "--vocab-only")) o.vocab_only = 1;
+        else if (!strcmp(a, "--llama-defaults")) o.llama_defaults = 1;
         else if (!strcmp(a, "--remove-special")) o.remove_special = 1;
         else if (!strcmp(a, "--no-unparse-special")) o.unparse_special = 0;
         else if (a[0] == '-' && a[1]) die("%s: unknown option %s", cmd, a);
@@ -336,9 +337,11 @@ static struct llama_context * make_context(struct llama_model * model, const opt
     cp.n_seq_max = 1;
     cp.n_threads = o->threads;
     cp.n_threads_batch = o->threads;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
-    cp.type_k = GGML_TYPE_F32;
-    cp.type_v = GGML_TYPE_F32;
+    if (!o->llama_defaults) { /* --llama-defaults keeps llama.cpp's own: flash attention auto, F16 K/V cache */
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        cp.type_k = GGML_TYPE_F32;
+        cp.type_v = GGML_TYPE_F32;
+    }
     cp.embeddings = false;
     cp.no_perf = true;
     struct llama_context * ctx = llama_init_from_model(model, cp);
@@ -519,8 +522,8 @@ static int cmd_logits(int argc, char ** argv) {
     write_logits(o.out, all, n, n_vocab);
     buf_t js = {0};
     char num[160];
-    snprintf(num, sizeof num, "{\"n_vocab\":%d,\"n_tokens\":%d,\"n_ctx\":%u,\"threads\":%d,\"out\":", n_vocab, n,
-             llama_n_ctx(ctx), o.threads);
+    snprintf(num, sizeof num, "{\"n_vocab\":%d,\"n_tokens\":%d,\"n_ctx\":%u,\"threads\":%d,\"exact\":%s,\"out\":", n_vocab,
+             n, llama_n_ctx(ctx), o.threads, o.llama_defaults ? "false" : "true");
     buf_push(&js, num, strlen(num));
     json_cstr(&js, o.out);
     buf_push(&js, "}\n", 2);
@@ -635,8 +638,8 @@ static void usage(void) {
     fputs("usage: llama_driver [--lib-dir DIR] [--verbose] [--no-mmap] COMMAND GGUF [options]\n"
           "  tokenize GGUF [--no-special] [--parse-special]   stdin: JSON strings, stdout: JSON id arrays\n"
           "  detokenize GGUF [--remove-special] [--no-unparse-special]   stdin: JSON id arrays, stdout: JSON strings\n"
-          "  logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N]\n"
-          "  generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos]\n"
+          "  logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N] [--llama-defaults]\n"
+          "  generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos] [--llama-defaults]\n"
           "  info GGUF [--vocab-only]\n",
           stderr);
     exit(1);

@@ -10,11 +10,14 @@
   llama_driver.py --peer PEER detokenize GGUF [--remove-special] [--no-unparse-special]
       stdin: one JSON array of ids per line; stdout: one JSON string per line (llama_detokenize; by default special
       tokens are kept and rendered).
-  llama_driver.py --peer PEER logits GGUF --tokens 1,2,3 --out FILE [--threads N] [--ctx N]
-      One batch of all tokens at positions 0..n-1, logits at every position, flash attention off, F32 K/V cache.
-      Writes float32 [n_tokens, n_vocab] to FILE: a .npy when FILE ends in .npy, else raw little-endian.
-      stdout: {"n_vocab": V, "n_tokens": T, "n_ctx": C, "threads": N, "out": FILE}.
+  llama_driver.py --peer PEER logits GGUF --tokens 1,2,3 --out FILE [--threads N] [--ctx N] [--llama-defaults]
+      One batch (one ubatch) of all tokens at positions 0..n-1 in sequence 0, logits at every position, flash
+      attention off, F32 K/V cache. Writes float32 [n_tokens, n_vocab] to FILE: a .npy when FILE ends in .npy, else
+      raw little-endian. stdout: {"n_vocab": V, "n_tokens": T, "n_ctx": C (llama.cpp pads it up to a multiple of
+      256), "threads": N, "exact": bool, "out": FILE}. --llama-defaults keeps llama.cpp's own context defaults
+      (flash attention auto, F16 K/V cache; "exact": false): about 1e-3 relative off an exact reference.
   llama_driver.py --peer PEER generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos]
+                  [--llama-defaults]
       Greedy decoding: the prompt in one batch, then one token at a time, next = the first index of the largest
       logit (as numpy.argmax). Stops after N tokens, or after an end-of-generation token (which is included)
       unless --ignore-eos. stdout: {"tokens": [...generated ids only...], "stopped_at_eog": bool}.
@@ -29,7 +32,9 @@
 Strings on stdin/stdout are UTF-8 JSON; a byte that is not valid UTF-8 travels as a lone surrogate \\udc80..\\udcff
 (Python: json.loads(line).encode("utf-8", "surrogateescape") gives the bytes). --threads defaults to 2, --ctx to
 the positions needed. Every error prints "llama_driver: ..." on stderr and exits 1; llama.cpp's own warnings and
-errors also go to stderr (all of its log with `--verbose` before the subcommand).
+errors also go to stderr (all of its log with `--verbose` before the subcommand). Weights are memory-mapped
+(load_mode MMAP; v0.5.0 has no use_mmap field) unless `--no-mmap` before the subcommand. Results do not depend on
+--threads (bitwise equal for 1 and 2 threads on the self-check files).
 
 The driver is built once with Debian's gcc (`cc`) into PEER/driver/ and rebuilt when llama_driver.c, llama.h or
 this file is newer than it. It runs with LD_LIBRARY_PATH=PEER/lib (the libraries are versioned: libllama.v0.5.0.so,
@@ -130,10 +135,11 @@ def _absolute_out(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     usage="llama_driver.py --peer PEER [--verbose] "
+                                     usage="llama_driver.py --peer PEER [--verbose] [--no-mmap] "
                                            "{tokenize,detokenize,logits,generate,info,build} ...")
     parser.add_argument("--peer", required=True, help="the folder llama_cpp_peer.py installed into")
     parser.add_argument("--verbose", action="store_true", help="print all of llama.cpp's log on stderr")
+    parser.add_argument("--no-mmap", action="store_true", help="read the weights into memory instead of mapping")
     parser.add_argument("command", choices=["tokenize", "detokenize", "logits", "generate", "info", "build"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
@@ -141,7 +147,7 @@ def main():
         if args.command == "build":
             print(build_driver(args.peer))
             return 0
-        pre = ["--verbose"] if args.verbose else []
+        pre = (["--verbose"] if args.verbose else []) + (["--no-mmap"] if args.no_mmap else [])
         # stdin passes through unchanged (as bytes, via text mode with surrogateescape kept intact by JSON).
         data = None if sys.stdin.isatty() or args.command not in ("tokenize", "detokenize") else sys.stdin.read()
         result = run_driver(args.peer, pre + [args.command] + args.rest, input=data)
