@@ -12,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "dsmoe/forward.h"
 
 namespace dsmoe {
 
 struct ModelConfig;
+class Tokenizer;
 class Transformer;
 class KvCache;
 
@@ -38,17 +41,25 @@ struct RopeOverrides {
 
 struct LoadOptions {
   RopeOverrides rope;
+  bool use_mmap = true;  // false (--no-mmap): read the weights into memory, on huge pages where the kernel offers
 };
 
 class Model {
  public:
-  // Reads DIR/config.json and DIR/model.safetensors (or the shards of model.safetensors.index.json).
-  static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options = {});
+  // An HF folder (config.json, model.safetensors or the shards of model.safetensors.index.json, tokenizer.json)
+  // or one GGUF file (llama.cpp's layout, any of dsmoe's weight formats, the tokenizer inside).
+  static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
   ~Model();
 
   const ModelConfig& config() const;
   const Transformer& transformer() const;
-  const std::string& directory() const;
+  const std::string& directory() const;  // the path given to load (a folder or a .gguf file)
+  const std::string& path() const;
+  const std::string& description() const;  // the format in words: "GGUF v3, file type 15, 291 tensors"
+  bool is_gguf() const;
+  const Tokenizer* tokenizer() const;               // null when the model has none
+  const nlohmann::json& generation_config() const;  // HF generation_config.json; an empty object otherwise
+  double load_seconds() const;
 
  private:
   struct Impl;

@@ -1,12 +1,11 @@
-// config.json parsed into a typed, validated configuration (DeepseekConfig / LlamaConfig keys).
+// The model's typed configuration. HF config.json is read by src/loaders/hf_config, GGUF metadata by
+// src/loaders/gguf_config; both give this struct.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/dtype.h"
 #include "rope/rope.h"
@@ -61,8 +60,8 @@ struct ModelConfig {
   RopeParams rope_params() const;
 };
 
-// Throws Error naming `source` and the offending key.
-ModelConfig parse_model_config(const nlohmann::json& json, const std::string& source);
-ModelConfig load_model_config(const std::string& config_path);
+// The invariants the model relies on, for configs that did not come through config.json's reader (GGUF
+// metadata, command-line changes): an Error naming `source` and the quantity.
+void validate_model_config(const ModelConfig& config, const std::string& source);
 
 }  // namespace dsmoe

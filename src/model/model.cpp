@@ -1,36 +1,52 @@
-#include <filesystem>
+#include <chrono>
 
 #include "core/errors.h"
 #include "dsmoe/dsmoe.h"
-#include "io/tensor_store.h"
-#include "model/rope_config.h"
+#include "loaders/model_files.h"
+#include "loaders/rope_config.h"
 #include "model/transformer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace dsmoe {
 
 struct Model::Impl {
-  std::string directory;
-  std::unique_ptr<SafetensorsStore> store;  // owns the mapped files the weights point into
+  ModelFiles files;  // owns the mapped (or read) files the weights point into
   std::unique_ptr<Transformer> transformer;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the model comes without one
+  double load_seconds = 0;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
-  if (!std::filesystem::is_directory(dir)) fail(dir, ": not a model directory");
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
-  impl->directory = dir;
-  ModelConfig config = load_model_config((std::filesystem::path(dir) / "config.json").string());
+  OpenOptions open;
+  open.use_mmap = options.use_mmap;
+  impl->files = open_model_files(path, open);
+  ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);
-  impl->store = std::make_unique<SafetensorsStore>(dir);
-  ModelWeights weights = bind_weights(config, *impl->store);
+  ModelWeights weights = bind_weights(config, *impl->files.weights);
   impl->transformer = std::make_unique<Transformer>(std::move(config), std::move(weights));
+  if (!impl->files.tokenizer_json.is_null()) {
+    nlohmann::json model_config = nlohmann::json::object();
+    if (const auto& bos = impl->transformer->config().bos_token_id) model_config["bos_token_id"] = *bos;
+    if (const auto& eos = impl->transformer->config().eos_token_id) model_config["eos_token_id"] = *eos;
+    impl->tokenizer = Tokenizer::from_json(impl->files.tokenizer_json, impl->files.tokenizer_config, model_config);
+  }
+  impl->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
 const ModelConfig& Model::config() const { return impl_->transformer->config(); }
 const Transformer& Model::transformer() const { return *impl_->transformer; }
-const std::string& Model::directory() const { return impl_->directory; }
+const std::string& Model::directory() const { return impl_->files.path; }
+const std::string& Model::path() const { return impl_->files.path; }
+const std::string& Model::description() const { return impl_->files.description; }
+bool Model::is_gguf() const { return impl_->files.format == ModelFormat::kGguf; }
+const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
+const nlohmann::json& Model::generation_config() const { return impl_->files.generation_config; }
+double Model::load_seconds() const { return impl_->load_seconds; }
 
 }  // namespace dsmoe

@@ -1,7 +1,5 @@
 #include "model/weights.h"
 
-#include <set>
-
 #include "core/errors.h"
 
 namespace dsmoe {
@@ -9,87 +7,86 @@ namespace {
 
 class Binder {
  public:
-  explicit Binder(const TensorSource& source) : source_(source) {}
+  explicit Binder(const WeightSource& source) : source_(source) {}
 
-  TensorView take(const std::string& name, std::vector<int64_t> expected) {
-    const TensorView* view = source_.find(name);
-    if (view == nullptr)
-      fail(source_.location(), ": missing tensor '", name, "' (expected shape ",
+  TensorView take(WeightRole role, int64_t layer, int64_t expert, std::vector<int64_t> expected) {
+    const WeightKey key{role, layer, expert};
+    const std::optional<TensorView> view = source_.find(key);
+    if (!view)
+      fail(source_.origin(key), ": missing tensor '", source_.tensor_name(key), "' (expected shape ",
            shape_string(expected.data(), expected.size()), ")");
     if (view->shape != expected) {
-      fail(source_.origin(name), ": tensor '", name, "' has shape ", view->shape_text(), ", expected ",
-           shape_string(expected.data(), expected.size()));
+      fail(source_.origin(key), ": tensor '", source_.tensor_name(key), "' has shape ", view->shape_text(),
+           ", expected ", shape_string(expected.data(), expected.size()));
     }
-    bound_.insert(name);
+    bound_.push_back(key);
     return *view;
   }
+  bool has(WeightRole role) const { return source_.find({role, -1, -1}).has_value(); }
 
-  FeedForwardWeights feed_forward(const std::string& prefix, int64_t hidden, int64_t width) {
+  FeedForwardWeights feed_forward(WeightRole gate, int64_t layer, int64_t expert, int64_t hidden, int64_t width) {
+    // gate, up and down are consecutive roles for dense, routed and shared MLPs alike.
+    const auto up = WeightRole(int(gate) + 1);
+    const auto down = WeightRole(int(gate) + 2);
     FeedForwardWeights ffn;
-    ffn.gate_proj = take(prefix + ".gate_proj.weight", {width, hidden});
-    ffn.up_proj = take(prefix + ".up_proj.weight", {width, hidden});
-    ffn.down_proj = take(prefix + ".down_proj.weight", {hidden, width});
+    ffn.gate_proj = take(gate, layer, expert, {width, hidden});
+    ffn.up_proj = take(up, layer, expert, {width, hidden});
+    ffn.down_proj = take(down, layer, expert, {hidden, width});
     return ffn;
   }
 
   void reject_unbound() const {
-    std::vector<std::string> extra;
-    for (const auto& name : source_.names()) {
-      // Old Llama checkpoints store the RoPE buffer; it is recomputed from the config.
-      const bool rope_buffer = name.starts_with("model.layers.") && name.ends_with(".self_attn.rotary_emb.inv_freq");
-      if (!bound_.count(name) && !rope_buffer) extra.push_back(name);
-    }
+    const std::vector<std::string> extra = source_.unused_tensors(bound_);
     if (!extra.empty()) {
       std::string list;
       for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", '" : "'") + extra[i] + "'";
-      fail(source_.origin(extra[0]), ": ", extra.size(), " unexpected tensor(s) for this config: ", list,
+      fail(source_.origin_of(extra[0]), ": ", extra.size(), " unexpected tensor(s) for this config: ", list,
            extra.size() > 5 ? ", ..." : "");
     }
   }
 
  private:
-  const TensorSource& source_;
-  std::set<std::string> bound_;
+  const WeightSource& source_;
+  std::vector<WeightKey> bound_;
 };
 
 }  // namespace
 
-ModelWeights bind_weights(const ModelConfig& c, const TensorSource& source) {
+ModelWeights bind_weights(const ModelConfig& c, const WeightSource& source) {
   Binder bind(source);
   const int64_t hidden = c.hidden_size;
   ModelWeights w;
-  w.embed_tokens = bind.take("model.embed_tokens.weight", {c.vocab_size, hidden});
+  w.embed_tokens = bind.take(WeightRole::kTokenEmbedding, -1, -1, {c.vocab_size, hidden});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string layer = cat("model.layers.", i);
     DecoderLayerWeights l;
-    l.input_layernorm = bind.take(layer + ".input_layernorm.weight", {hidden});
-    l.post_attention_layernorm = bind.take(layer + ".post_attention_layernorm.weight", {hidden});
-    l.self_attn.q_proj = bind.take(layer + ".self_attn.q_proj.weight", {c.q_dim(), hidden});
-    l.self_attn.k_proj = bind.take(layer + ".self_attn.k_proj.weight", {c.kv_dim(), hidden});
-    l.self_attn.v_proj = bind.take(layer + ".self_attn.v_proj.weight", {c.kv_dim(), hidden});
-    l.self_attn.o_proj = bind.take(layer + ".self_attn.o_proj.weight", {hidden, c.q_dim()});
+    l.input_layernorm = bind.take(WeightRole::kAttentionNorm, i, -1, {hidden});
+    l.post_attention_layernorm = bind.take(WeightRole::kFfnNorm, i, -1, {hidden});
+    l.self_attn.q_proj = bind.take(WeightRole::kQuery, i, -1, {c.q_dim(), hidden});
+    l.self_attn.k_proj = bind.take(WeightRole::kKey, i, -1, {c.kv_dim(), hidden});
+    l.self_attn.v_proj = bind.take(WeightRole::kValue, i, -1, {c.kv_dim(), hidden});
+    l.self_attn.o_proj = bind.take(WeightRole::kAttentionOutput, i, -1, {hidden, c.q_dim()});
     if (c.is_moe_layer(i)) {
       MoeWeights moe;
-      moe.router = bind.take(layer + ".mlp.gate.weight", {c.n_routed_experts, hidden});
+      moe.router = bind.take(WeightRole::kRouter, i, -1, {c.n_routed_experts, hidden});
       for (int64_t e = 0; e < c.n_routed_experts; ++e) {
-        moe.experts.push_back(bind.feed_forward(cat(layer, ".mlp.experts.", e), hidden, c.moe_intermediate_size));
+        moe.experts.push_back(bind.feed_forward(WeightRole::kExpertGate, i, e, hidden, c.moe_intermediate_size));
       }
       if (c.n_shared_experts > 0) {
-        moe.shared = bind.feed_forward(layer + ".mlp.shared_experts", hidden, c.shared_intermediate_size());
+        moe.shared = bind.feed_forward(WeightRole::kSharedGate, i, -1, hidden, c.shared_intermediate_size());
       }
       l.moe = std::move(moe);
     } else {
-      l.mlp = bind.feed_forward(layer + ".mlp", hidden, c.intermediate_size);
+      l.mlp = bind.feed_forward(WeightRole::kFfnGate, i, -1, hidden, c.intermediate_size);
     }
     w.layers.push_back(std::move(l));
   }
-  w.norm = bind.take("model.norm.weight", {hidden});
+  w.norm = bind.take(WeightRole::kOutputNorm, -1, -1, {hidden});
   if (c.tie_word_embeddings) {
     // Some tied checkpoints still store lm_head; HF ignores it in favour of the embedding.
-    if (source.find("lm_head.weight") != nullptr) bind.take("lm_head.weight", {c.vocab_size, hidden});
+    if (bind.has(WeightRole::kOutput)) bind.take(WeightRole::kOutput, -1, -1, {c.vocab_size, hidden});
     w.lm_head = w.embed_tokens;
   } else {
-    w.lm_head = bind.take("lm_head.weight", {c.vocab_size, hidden});
+    w.lm_head = bind.take(WeightRole::kOutput, -1, -1, {c.vocab_size, hidden});
   }
   bind.reject_unbound();
   return w;

@@ -1,5 +1,5 @@
-// The model's tensors bound by their HF names. The struct tree mirrors HF's module tree
-// (model.layers.N.mlp.experts.E.up_proj), so the names below are the whole name map.
+// The model's tensors, bound by role from a WeightSource (src/model/weight_source.h). The struct tree mirrors
+// HF's module tree (model.layers.N.mlp.experts.E.up_proj); the file formats' names live in src/loaders/.
 #pragma once
 
 #include <optional>
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/tensor_view.h"
-#include "io/tensor_store.h"
 #include "model/config.h"
+#include "model/weight_source.h"
 
 namespace dsmoe {
 
@@ -49,7 +49,7 @@ struct ModelWeights {
 };
 
 // Binds every tensor the config implies, checking each shape. A missing, misshapen or unexpected
-// tensor is an Error naming the file, the tensor, the expected and the found shape.
-ModelWeights bind_weights(const ModelConfig& config, const TensorSource& source);
+// tensor is an Error naming the file, the tensor (the file's own name), the expected and the found shape.
+ModelWeights bind_weights(const ModelConfig& config, const WeightSource& source);
 
 }  // namespace dsmoe

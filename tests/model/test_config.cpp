@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "loaders/hf_config.h"
 #include "support/bad_input.h"
 
 namespace dsmoe {

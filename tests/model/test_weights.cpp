@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "dsmoe/dsmoe.h"
+#include "loaders/hf_config.h"
+#include "loaders/hf_weights.h"
 #include "io/tensor_store.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -118,13 +120,13 @@ ModelConfig tiny_config(const nlohmann::json& changes = nlohmann::json::object()
 void expect_bind_error(const ModelConfig& config, TinyCheckpoint& checkpoint,
                        std::initializer_list<std::string> parts) {
   const MemoryStore store = checkpoint.store();
-  expect_error_containing([&] { bind_weights(config, store); }, parts);
+  expect_error_containing([&] { bind_hf_weights(config, store); }, parts);
 }
 
 TEST(BindWeights, TinyDeepseekBindsWithRightLayerKinds) {
   TinyCheckpoint checkpoint;
   const MemoryStore store = checkpoint.store();
-  const ModelWeights w = bind_weights(tiny_config(), store);
+  const ModelWeights w = bind_hf_weights(tiny_config(), store);
   ASSERT_EQ(w.layers.size(), 2u);
 
   const DecoderLayerWeights& dense = w.layers[0];
@@ -224,25 +226,25 @@ TEST(BindWeights, OldRotaryInvFreqBufferIsAccepted) {
   checkpoint.set("model.layers.0.self_attn.rotary_emb.inv_freq", {2});
   checkpoint.set("model.layers.1.self_attn.rotary_emb.inv_freq", {2});
   const MemoryStore store = checkpoint.store();
-  EXPECT_NO_THROW(bind_weights(tiny_config(), store));
+  EXPECT_NO_THROW(bind_hf_weights(tiny_config(), store));
 }
 
 TEST(BindWeights, TiedEmbeddingsWithoutLmHead) {
   TinyCheckpoint checkpoint;
   checkpoint.remove("lm_head.weight");
   const MemoryStore store = checkpoint.store();
-  const ModelWeights w = bind_weights(tiny_config({{"tie_word_embeddings", true}}), store);
+  const ModelWeights w = bind_hf_weights(tiny_config({{"tie_word_embeddings", true}}), store);
   EXPECT_EQ(w.lm_head.data, checkpoint.data("model.embed_tokens.weight"));
   EXPECT_EQ(w.lm_head.shape, (Shape{11, 8}));
   // Untied, the same checkpoint lacks lm_head.
-  expect_error_containing([&] { bind_weights(tiny_config(), store); },
+  expect_error_containing([&] { bind_hf_weights(tiny_config(), store); },
                           {"missing tensor", "'lm_head.weight'", "[11, 8]"});
 }
 
 TEST(BindWeights, TiedEmbeddingsWithAStoredLmHead) {
   TinyCheckpoint checkpoint;
   const MemoryStore store = checkpoint.store();
-  const ModelWeights w = bind_weights(tiny_config({{"tie_word_embeddings", true}}), store);
+  const ModelWeights w = bind_hf_weights(tiny_config({{"tie_word_embeddings", true}}), store);
   EXPECT_EQ(w.lm_head.data, checkpoint.data("model.embed_tokens.weight"));
 
   checkpoint.set("lm_head.weight", {8, 11});

@@ -10,7 +10,9 @@
 
 #include "io/tensor_store.h"
 #include "model/config.h"
-#include "model/random_weights.h"
+#include "loaders/hf_config.h"
+#include "loaders/hf_weights.h"
+#include "loaders/random_weights.h"
 #include "model/transformer.h"
 #include "model/weights.h"
 
@@ -36,7 +38,7 @@ class RandomModel {
 
   const ModelConfig& config() const { return config_; }
   const MemoryStore& store() const { return weights_.store(); }
-  Transformer transformer() const { return Transformer(config_, bind_weights(config_, weights_.store())); }
+  Transformer transformer() const { return Transformer(config_, bind_hf_weights(config_, weights_.store())); }
 
  private:
   ModelConfig config_;

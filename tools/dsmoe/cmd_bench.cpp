@@ -8,13 +8,15 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/hf_config.h"
+#include "loaders/hf_weights.h"
 #include "core/parallel.h"
 #include "format.h"
 #include "model/config.h"
-#include "model/rope_config.h"
+#include "loaders/rope_config.h"
 #include "rope_options.h"
 #include "model/model_stats.h"
-#include "model/random_weights.h"
+#include "loaders/random_weights.h"
 #include "model/transformer.h"
 
 namespace dsmoe::cli {
@@ -56,7 +58,7 @@ int run_bench(const BenchArgs& args) {
 
   auto start = std::chrono::steady_clock::now();
   const RandomWeights random(config, dtype, 1234);
-  const Transformer model(config, bind_weights(config, random.store()));
+  const Transformer model(config, bind_hf_weights(config, random.store()));
   std::cout << "model   " << args.config_path << ", " << config.num_hidden_layers << " of " << full_layers
             << " layers, random " << args.dtype << " weights " << human_bytes(int64_t(random.bytes())) << " (made in "
             << seconds_since(start) << " s), " << num_threads() << " threads\n";

@@ -6,6 +6,9 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/hf_config.h"
+#include "loaders/model_files.h"
+#include "model/weights.h"
 #include "format.h"
 #include "io/tensor_store.h"
 #include "model/config.h"
@@ -144,10 +147,14 @@ void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& by
 }
 
 int run_inspect(const InspectArgs& args) {
-  if (args.model_dir.empty() == args.config_path.empty()) fail("inspect: give exactly one of -m DIR or --config FILE");
-  const std::string config_path =
-      args.config_path.empty() ? (std::filesystem::path(args.model_dir) / "config.json").string() : args.config_path;
-  const ModelConfig config = load_model_config(config_path);
+  if (args.model_dir.empty() == args.config_path.empty()) fail("inspect: give exactly one of -m MODEL or --config FILE");
+  std::optional<ModelFiles> files;
+  if (!args.model_dir.empty()) files = open_model_files(args.model_dir);
+  const std::string config_path = !args.config_path.empty() ? args.config_path
+                                  : files->format == ModelFormat::kGguf
+                                      ? args.model_dir + " (GGUF metadata)"
+                                      : (std::filesystem::path(args.model_dir) / "config.json").string();
+  const ModelConfig config = files ? files->config : load_model_config(config_path);
   for (const auto& key : config.unknown_keys)
     std::cerr << "note: " << config_path << ": key '" << key << "' is not used\n";
   const int64_t S = args.seq > 0 ? args.seq : config.max_position_embeddings;
@@ -157,10 +164,9 @@ int run_inspect(const InspectArgs& args) {
   std::map<std::string, int64_t> bytes_by_dtype;
   const bool measured = !args.model_dir.empty();
   if (measured) {
-    SafetensorsStore store(args.model_dir);
-    bind_weights(config, store);  // validates names and shapes
-    for (const auto& name : store.names()) {
-      const TensorView* view = store.find(name);
+    bind_weights(config, *files->weights);  // validates names and shapes
+    for (const WeightSpec& spec : weight_specs(config)) {
+      const std::optional<TensorView> view = files->weights->find(spec.key);
       bytes_by_dtype[std::string(dtype_name(view->dtype))] += int64_t(view->bytes());
     }
   } else {
@@ -182,7 +188,7 @@ Handler add_inspect_rope_command(CLI::App& inspect);
 
 Handler add_inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  app.add_option("-m,--model", args->model_dir, "model directory (config.json + safetensors)");
+  app.add_option("-m,--model", args->model_dir, "model: a folder (config.json + safetensors) or a .gguf file");
   app.add_option("--config", args->config_path, "a config.json alone, no weights needed");
   app.add_option("--batch", args->batch, "batch size for the shapes shown");
   app.add_option("--seq", args->seq, "sequence length (default: max_position_embeddings)");

@@ -16,8 +16,9 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/hf_config.h"
 #include "model/config.h"
-#include "model/rope_config.h"
+#include "loaders/rope_config.h"
 #include "rope/position_baselines.h"
 #include "rope/rope_apply.h"
 #include "rope/rope_axes.h"

@@ -88,9 +88,7 @@ int run_logits(const LogitsArgs& args) {
   if (args.prefill < 0 || args.prefill > S)
     fail("logits: --prefill ", args.prefill, " must be within [0, ", S, "] (0: no incremental pass)");
 
-  LoadOptions load_options;
-  load_options.rope = args.rope.overrides();
-  const auto model = Model::load(args.model_dir, load_options);
+  const auto model = Model::load(args.model_dir, args.rope.load_options());
   report_rope(*model, S, args.rope);
   const ModelConfig& c = model->config();
   for (const auto& key : c.unknown_keys) std::cerr << "note: config.json key '" << key << "' is not used\n";

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/model_files.h"
 #include "io/json_file.h"
 #include "tokenizer/chat_template.h"
 
@@ -47,7 +48,7 @@ nlohmann::ordered_json read_ordered_json(const std::string& path) {
 std::string find_template(const TemplateArgs& args, const nlohmann::json& tokenizer_config,
                           const std::string& config_name) {
   if (!args.template_path.empty()) return read_text(args.template_path);
-  if (!args.model_dir.empty()) {
+  if (!args.model_dir.empty() && !is_gguf_path(args.model_dir)) {
     const std::filesystem::path dir(args.model_dir);
     if (std::filesystem::exists(dir / "chat_template.jinja")) return read_text((dir / "chat_template.jinja").string());
     if (std::filesystem::exists(dir / "chat_template.json")) {
@@ -65,12 +66,15 @@ int run_template(const TemplateArgs& args) {
   nlohmann::json tokenizer_config = nlohmann::json::object();
   if (!args.tokenizer_config_path.empty()) {
     config_name = args.tokenizer_config_path;
+  } else if (is_gguf_path(args.model_dir)) {
+    config_name = args.model_dir + " (tokenizer.chat_template)";
+    tokenizer_config = open_tokenizer_files(args.model_dir).tokenizer_config;
   } else if (!args.model_dir.empty()) {
     config_name = (std::filesystem::path(args.model_dir) / "tokenizer_config.json").string();
   } else if (args.template_path.empty()) {
     fail("template: give -m DIR, --tokenizer-config FILE or --template FILE");
   }
-  if (config_name != "(no tokenizer config)") {
+  if (config_name != "(no tokenizer config)" && !is_gguf_path(args.model_dir)) {
     const bool optional = !args.model_dir.empty() && args.tokenizer_config_path.empty() && !args.template_path.empty();
     if (!optional || std::filesystem::exists(config_name)) tokenizer_config = read_json_file(config_name);
   }

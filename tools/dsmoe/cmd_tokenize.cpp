@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/model_files.h"
 #include "token_ids.h"
 #include "tokenizer/tokenizer.h"
 
@@ -100,10 +101,18 @@ int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& in
   return 0;
 }
 
+std::unique_ptr<Tokenizer> gguf_tokenizer(const std::string& path) {
+  const TokenizerFiles files = open_tokenizer_files(path);
+  if (files.tokenizer_json.is_null()) fail(path, ": the GGUF file has no tokenizer (tokenizer.ggml.tokens)");
+  return Tokenizer::from_json(files.tokenizer_json, files.tokenizer_config);
+}
+
 int run_tokenize(const TokenizeArgs& a) {
-  if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give either -m DIR or --tokenizer FILE");
+  if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give either -m MODEL or --tokenizer FILE");
   if (!a.prompt.empty() && !a.file.empty()) fail("tokenize: give text with -p or -f, not both");
-  const auto tok = a.model_dir.empty() ? Tokenizer::load(a.tokenizer_path) : Tokenizer::load_dir(a.model_dir);
+  const auto tok = !a.tokenizer_path.empty() ? Tokenizer::load(a.tokenizer_path)
+                   : is_gguf_path(a.model_dir) ? gguf_tokenizer(a.model_dir)
+                                               : Tokenizer::load_dir(a.model_dir);
   const std::string input = read_input(a);
   if (a.jsonl) return run_jsonl(*tok, a, input);
   if (a.decode) {
@@ -134,7 +143,7 @@ int run_tokenize(const TokenizeArgs& a) {
 
 Handler add_tokenize_command(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
-  app.add_option("-m,--model", args->model_dir, "model directory holding tokenizer.json");
+  app.add_option("-m,--model", args->model_dir, "model: a folder holding tokenizer.json, or a .gguf file");
   app.add_option("--tokenizer", args->tokenizer_path, "a tokenizer.json file");
   app.add_option("-p,--prompt", args->prompt, "the text (default: read -f FILE or stdin)");
   app.add_option("-f,--file", args->file, "read the text (or ids) from this file");

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -13,7 +14,7 @@ namespace dsmoe::cli {
 
 void add_generation_options(CLI::App& app, GenerationOptions& o) {
   app.add_option("-m,--model", o.model_dir,
-                 "model directory (config.json, safetensors, tokenizer.json); default: $DSMOE_MODEL, else the "
+                 "model: an HF folder (config.json, safetensors, tokenizer.json) or a .gguf file; default: $DSMOE_MODEL, else the "
                  "shipped " DSMOE_DEFAULT_MODEL_NAME);
   app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)");
   app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)");
@@ -39,16 +40,28 @@ std::string default_model_dir() {
 ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope) {
   if (model_dir.empty()) model_dir = default_model_dir();
   ModelAndTokenizer loaded;
-  LoadOptions load_options;
-  load_options.rope = rope.overrides();
-  loaded.model = Model::load(model_dir, load_options);
-  loaded.tokenizer = Tokenizer::load_dir(model_dir);
+  loaded.model = Model::load(model_dir, rope.load_options());
+  loaded.tokenizer = loaded.model->tokenizer();
+  if (loaded.tokenizer == nullptr) fail(model_dir, ": the model has no tokenizer (tokenizer.json, or tokenizer.ggml.* in a GGUF)");
+  if (rope.verbose) {
+    std::cerr << "model: " << model_dir << " (" << loaded.model->description() << "), loaded in "
+              << loaded.model->load_seconds() << " s, resident memory " << (resident_bytes() >> 20) << " MiB\n";
+  }
   const ModelConfig& config = loaded.model->config();
   if (loaded.tokenizer->vocab_size() > config.vocab_size) {
     fail(model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
          config.vocab_size);
   }
   return loaded;
+}
+
+int64_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmRSS:  1234 kB"
+  }
+  return 0;
 }
 
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded) {
@@ -71,9 +84,8 @@ LoadedModel load_for_generation(GenerationOptions& o) {
   };
   if (auto eos = loaded.tokenizer->eos_id()) add_end(*eos);
   if (config.eos_token_id) add_end(*config.eos_token_id);
-  const auto generation_config = std::filesystem::path(o.model_dir) / "generation_config.json";
-  if (std::filesystem::exists(generation_config)) {
-    const auto json = read_json_file(generation_config.string());
+  {
+    const nlohmann::json& json = loaded.model->generation_config();
     if (json.contains("eos_token_id")) {
       const auto& eos = json["eos_token_id"];
       if (eos.is_number_integer()) add_end(eos.get<int64_t>());

@@ -32,7 +32,7 @@ void add_generation_options(CLI::App& app, GenerationOptions& options);
 // Everything a generation needs, loaded from options.model_dir.
 struct LoadedModel {
   std::unique_ptr<Model> model;
-  std::unique_ptr<Tokenizer> tokenizer;
+  const Tokenizer* tokenizer = nullptr;  // owned by the model
   std::vector<int32_t> end_tokens;  // eos from the tokenizer, config.json and generation_config.json
   int64_t context = 0;
 };
@@ -45,9 +45,10 @@ std::string default_model_dir();  // the same fallback for the commands that do 
 // command that runs text through the model loads. An empty model_dir becomes default_model_dir().
 struct ModelAndTokenizer {
   std::unique_ptr<Model> model;
-  std::unique_ptr<Tokenizer> tokenizer;
+  const Tokenizer* tokenizer = nullptr;  // owned by the model
 };
 ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope);
+int64_t resident_bytes();  // this process's resident memory (VmRSS), 0 when unknown
 // BOS from the tokenizer, else config.json's bos_token_id.
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded);
 // A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when

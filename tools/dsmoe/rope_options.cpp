@@ -3,12 +3,21 @@
 #include <iostream>
 
 #include "model/config.h"
-#include "model/rope_config.h"
+#include "loaders/rope_config.h"
 
 namespace dsmoe::cli {
 
+LoadOptions RopeOptions::load_options() const {
+  LoadOptions options;
+  options.rope = overrides();
+  options.use_mmap = !no_mmap;
+  return options;
+}
+
 void add_rope_options(CLI::App& app, RopeOptions& o) {
   o.app = &app;
+  app.add_flag("--no-mmap", o.no_mmap,
+               "read the weights into memory (transparent huge pages where offered) instead of mapping the file");
   const char* group = "RoPE (default: the model file's)";
   app.add_option("--rope-scaling", o.scaling, "none|linear|dynamic|yarn|llama3: RoPE scaling method")->group(group);
   app.add_option("--rope-scale", o.scale, "scaling factor s (usually the context length / the training length)")

@@ -20,10 +20,12 @@ struct RopeOptions {
   double attn_factor = 0;
   std::string dynamic_policy;
   bool verbose = false;
+  bool no_mmap = false;  // --no-mmap: a load option every command that runs the model takes too
   CLI::App* app = nullptr;
 
   // Only the flags given on the command line: the rest keep the file's values.
   RopeOverrides overrides() const;
+  LoadOptions load_options() const;  // the overrides and --no-mmap
 };
 
 void add_rope_options(CLI::App& app, RopeOptions& options);

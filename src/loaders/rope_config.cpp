@@ -1,4 +1,4 @@
-#include "model/rope_config.h"
+#include "loaders/rope_config.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,88 @@
+#include "loaders/model_files.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.h"
+#include "io/json_file.h"
+#include "io/tensor_store.h"
+#include "loaders/gguf_model.h"
+#include "loaders/hf_config.h"
+#include "loaders/hf_weights.h"
+
+namespace dsmoe {
+namespace {
+
+// An HF weight source that owns its safetensors files.
+class OwningHfWeightSource : public HfWeightSource {
+ public:
+  explicit OwningHfWeightSource(std::unique_ptr<SafetensorsStore> store)
+      : HfWeightSource(*store), store_(std::move(store)) {}
+
+ private:
+  std::unique_ptr<SafetensorsStore> store_;
+};
+
+nlohmann::json optional_json(const std::filesystem::path& path) {
+  return std::filesystem::exists(path) ? read_json_file(path.string()) : nlohmann::json::object();
+}
+
+ModelFiles open_hf_folder(const std::string& dir) {
+  const std::filesystem::path folder(dir);
+  ModelFiles files;
+  files.path = dir;
+  files.format = ModelFormat::kHfFolder;
+  files.config = load_model_config((folder / "config.json").string());
+  auto store = std::make_unique<SafetensorsStore>(dir);
+  files.description = cat("HF folder, ", store->file_count(), " safetensors file", store->file_count() == 1 ? "" : "s");
+  files.weights = std::make_unique<OwningHfWeightSource>(std::move(store));
+  if (std::filesystem::exists(folder / "tokenizer.json")) {
+    files.tokenizer_json = read_json_file((folder / "tokenizer.json").string());
+    files.tokenizer_config = optional_json(folder / "tokenizer_config.json");
+  }
+  files.generation_config = optional_json(folder / "generation_config.json");
+  return files;
+}
+
+}  // namespace
+
+TokenizerFiles open_tokenizer_files(const std::string& path) {
+  TokenizerFiles files;
+  if (is_gguf_path(path)) {
+    const GgufFile file(path);
+    const GgufVocabulary vocab = gguf_vocabulary(file);
+    files.tokenizer_name = path;
+    if (!vocab.tokens.empty()) {
+      files.tokenizer_json = tokenizer_json_from_gguf(vocab, path);
+      files.tokenizer_config = tokenizer_config_from_gguf(vocab, path);
+    }
+    return files;
+  }
+  const std::filesystem::path folder(path);
+  files.tokenizer_name = (folder / "tokenizer.json").string();
+  if (std::filesystem::exists(folder / "tokenizer.json")) files.tokenizer_json = read_json_file(files.tokenizer_name);
+  files.tokenizer_config = optional_json(folder / "tokenizer_config.json");
+  return files;
+}
+
+bool is_gguf_path(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return false;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && std::string_view(magic, 4) == "GGUF";
+}
+
+ModelFiles open_model_files(const std::string& path, const OpenOptions& options) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    (void)options;  // TODO(no-mmap for safetensors)
+    return open_hf_folder(path);
+  }
+  if (!std::filesystem::exists(path, error)) fail(path, ": no such file or folder (expected a model folder or a .gguf file)");
+  if (is_gguf_path(path)) return open_gguf_model(path, options);
+  fail(path, ": not a model (expected a folder with config.json and safetensors, or a GGUF file)");
+}
+
+}  // namespace dsmoe

@@ -1,0 +1,47 @@
+// A model as a file format gives it: an HF folder (config.json, safetensors, tokenizer files) or one GGUF file.
+// Everything comes out neutral (a ModelConfig, a WeightSource, the tokenizer as tokenizer.json content), so the
+// model and every interface above it never learn which format it was.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "model/config.h"
+#include "model/weight_source.h"
+
+namespace dsmoe {
+
+enum class ModelFormat { kHfFolder, kGguf };
+
+struct ModelFiles {
+  std::string path;
+  ModelFormat format = ModelFormat::kHfFolder;
+  ModelConfig config;
+  std::unique_ptr<WeightSource> weights;  // owns the mapped (or read) files
+  // The tokenizer as HF files would hold it; tokenizer_json is null when the model has no tokenizer.
+  nlohmann::json tokenizer_json;
+  nlohmann::json tokenizer_config = nlohmann::json::object();
+  nlohmann::json generation_config = nlohmann::json::object();  // HF generation_config.json, when present
+  std::string description;  // "HF folder, 2 safetensors files" / "GGUF v3, Q4_K_M"
+};
+
+struct OpenOptions {
+  bool use_mmap = true;  // false: read the weights into memory (transparent huge pages where offered)
+};
+
+// `path` is a folder (HF) or a .gguf file; anything else is an Error naming it.
+ModelFiles open_model_files(const std::string& path, const OpenOptions& options = {});
+
+bool is_gguf_path(const std::string& path);  // a regular file starting with the GGUF magic
+
+// Only the tokenizer of a model (a folder's tokenizer.json + tokenizer_config.json, or a GGUF's tokenizer.ggml.*
+// without touching its weights); tokenizer_json is null when there is none.
+struct TokenizerFiles {
+  nlohmann::json tokenizer_json;
+  nlohmann::json tokenizer_config = nlohmann::json::object();
+  std::string tokenizer_name;  // for messages: the tokenizer.json path, or the GGUF file
+};
+TokenizerFiles open_tokenizer_files(const std::string& path);
+
+}  // namespace dsmoe
