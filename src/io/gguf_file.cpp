@@ -13,8 +13,7 @@ namespace dsmoe {
 // Error names the file, the field being read and its byte position.
 class GgufCursor {
  public:
-  GgufCursor(const std::string& path, const unsigned char* data, size_t size)
-      : path_(path), data_(data), size_(size) {}
+  GgufCursor(const std::string& path, const unsigned char* data, size_t size) : path_(path), data_(data), size_(size) {}
 
   size_t position() const { return position_; }
   size_t remaining() const { return size_ - position_; }
@@ -22,8 +21,8 @@ class GgufCursor {
 
   const unsigned char* take(size_t n, const std::string& field) {
     if (n > remaining()) {
-      fail(path_, ": truncated: ", field, " needs ", n, " bytes at byte ", position_, " but the file has ",
-           remaining(), " left");
+      fail(path_, ": truncated: ", field, " needs ", n, " bytes at byte ", position_, " but the file has ", remaining(),
+           " left");
     }
     const unsigned char* at = data_ + position_;
     position_ += n;
@@ -153,7 +152,8 @@ void GgufFile::read_header_and_metadata(GgufCursor& cursor, uint64_t* tensor_cou
   version_ = cursor.u32("version");
   // A big-endian file's small version number reads as a multiple of 65536 here (gguf-py uses the same test).
   if (version_ != 0 && (version_ & 0xffffu) == 0) {
-    fail(path, ": version field reads ", version_, ": a big-endian (byte-swapped) GGUF file, which dsmoe does not read");
+    fail(path, ": version field reads ", version_,
+         ": a big-endian (byte-swapped) GGUF file, which dsmoe does not read");
   }
   if (version_ == 1) fail(path, ": GGUF version 1 is obsolete and not supported (convert it to version 3)");
   if (version_ != 2 && version_ != 3) fail(path, ": unsupported GGUF version ", version_, " (dsmoe reads 2 and 3)");
@@ -166,8 +166,8 @@ void GgufFile::read_header_and_metadata(GgufCursor& cursor, uint64_t* tensor_cou
   }
   if (kv_count > left / kMinMetadataBytes ||
       *tensor_count * kMinTensorInfoBytes + kv_count * kMinMetadataBytes > left) {
-    fail(path, ": metadata count ", kv_count, " (with ", *tensor_count, " tensors) cannot fit in the ",
-         left, " bytes after the header");
+    fail(path, ": metadata count ", kv_count, " (with ", *tensor_count, " tensors) cannot fit in the ", left,
+         " bytes after the header");
   }
 
   metadata_.reserve(size_t(kv_count));
@@ -218,13 +218,12 @@ void GgufFile::read_tensor_infos(GgufCursor& cursor, uint64_t tensor_count) {
 
     info.ggml_type = cursor.u32(field + " type");
     if (!dtype_from_ggml_type(info.ggml_type, &info.dtype)) {
-      fail(where, " has type ", ggml_type_name(info.ggml_type), ", which dsmoe does not read; supported: ",
-           supported_types_text());
+      fail(where, " has type ", ggml_type_name(info.ggml_type),
+           ", which dsmoe does not read; supported: ", supported_types_text());
     }
     const DTypeInfo& type = dtype_info(info.dtype);
     if (info.ne[0] % type.block_elements != 0) {
-      fail(where, ": rows of ", info.ne[0], " elements are not whole ", type.name, " blocks of ",
-           type.block_elements);
+      fail(where, ": rows of ", info.ne[0], " elements are not whole ", type.name, " blocks of ", type.block_elements);
     }
     if (numel / uint64_t(type.block_elements) > std::numeric_limits<uint64_t>::max() / type.block_bytes) {
       fail(where, ": its size in bytes overflows 64 bits");

@@ -53,7 +53,7 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }  // where the data section starts in the file
 
   const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return metadata_; }  // file order
-  const GgufValue* find(const std::string& key) const;  // nullptr when absent
+  const GgufValue* find(const std::string& key) const;                                          // nullptr when absent
   const GgufValue& require(const std::string& key) const;  // an Error naming the file and key when absent
   // "model.gguf: metadata 'llama.block_count'", the `where` to pass to GgufValue's accessors.
   std::string key_context(const std::string& key) const;

@@ -23,10 +23,14 @@ bool is_signed_integer(GgufValueType type) {
 // The bits of a signed element, stored zero-extended, read back with their sign.
 int64_t sign_extend(GgufValueType type, uint64_t bits) {
   switch (type) {
-    case GgufValueType::kInt8: return int8_t(uint8_t(bits));
-    case GgufValueType::kInt16: return int16_t(uint16_t(bits));
-    case GgufValueType::kInt32: return int32_t(uint32_t(bits));
-    default: return int64_t(bits);
+    case GgufValueType::kInt8:
+      return int8_t(uint8_t(bits));
+    case GgufValueType::kInt16:
+      return int16_t(uint16_t(bits));
+    case GgufValueType::kInt32:
+      return int32_t(uint32_t(bits));
+    default:
+      return int64_t(bits);
   }
 }
 
@@ -40,9 +44,7 @@ uint64_t load_bits(const unsigned char* bytes, size_t width) {
   return bits;
 }
 
-GgufValue scalar(GgufValueType type, uint64_t bits) {
-  return GgufValue::packed_array(type, &bits, 1).at(0);
-}
+GgufValue scalar(GgufValueType type, uint64_t bits) { return GgufValue::packed_array(type, &bits, 1).at(0); }
 
 template <typename T>
 GgufValue packed_from(GgufValueType type, const std::vector<T>& items) {
@@ -72,16 +74,21 @@ size_t gguf_scalar_bytes(GgufValueType type) {
   switch (type) {
     case GgufValueType::kUint8:
     case GgufValueType::kInt8:
-    case GgufValueType::kBool: return 1;
+    case GgufValueType::kBool:
+      return 1;
     case GgufValueType::kUint16:
-    case GgufValueType::kInt16: return 2;
+    case GgufValueType::kInt16:
+      return 2;
     case GgufValueType::kUint32:
     case GgufValueType::kInt32:
-    case GgufValueType::kFloat32: return 4;
+    case GgufValueType::kFloat32:
+      return 4;
     case GgufValueType::kUint64:
     case GgufValueType::kInt64:
-    case GgufValueType::kFloat64: return 8;
-    default: return 0;
+    case GgufValueType::kFloat64:
+      return 8;
+    default:
+      return 0;
   }
 }
 

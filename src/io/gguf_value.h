@@ -29,11 +29,11 @@ enum class GgufValueType : uint32_t {
   kFloat64 = 12,
 };
 
-bool is_gguf_value_type(uint32_t tag);                        // a tag in 0..12
-std::string_view gguf_value_type_name(GgufValueType type);    // "UINT32", "ARRAY", as gguf-py spells them
+bool is_gguf_value_type(uint32_t tag);                                  // a tag in 0..12
+std::string_view gguf_value_type_name(GgufValueType type);              // "UINT32", "ARRAY", as gguf-py spells them
 bool parse_gguf_value_type(std::string_view name, GgufValueType* out);  // the names above
-size_t gguf_scalar_bytes(GgufValueType type);                 // bytes in the file; 0 for STRING and ARRAY
-bool is_gguf_integer(GgufValueType type);                     // the eight integer types (not BOOL)
+size_t gguf_scalar_bytes(GgufValueType type);                           // bytes in the file; 0 for STRING and ARRAY
+bool is_gguf_integer(GgufValueType type);                               // the eight integer types (not BOOL)
 
 class GgufValue {
  public:
@@ -64,20 +64,20 @@ class GgufValue {
   GgufValueType type() const { return type_; }
   bool is_array() const { return type_ == GgufValueType::kArray; }
 
-  int64_t as_int64(std::string_view where = {}) const;    // any integer type whose value fits
-  uint64_t as_uint64(std::string_view where = {}) const;  // any integer type whose value is >= 0
-  double as_double(std::string_view where = {}) const;    // FLOAT32, FLOAT64 or any integer type
-  bool as_bool(std::string_view where = {}) const;        // BOOL only
+  int64_t as_int64(std::string_view where = {}) const;              // any integer type whose value fits
+  uint64_t as_uint64(std::string_view where = {}) const;            // any integer type whose value is >= 0
+  double as_double(std::string_view where = {}) const;              // FLOAT32, FLOAT64 or any integer type
+  bool as_bool(std::string_view where = {}) const;                  // BOOL only
   const std::string& as_string(std::string_view where = {}) const;  // STRING only
 
-  GgufValueType array_type(std::string_view where = {}) const;  // arrays only
-  size_t size(std::string_view where = {}) const;               // arrays only: the element count
+  GgufValueType array_type(std::string_view where = {}) const;    // arrays only
+  size_t size(std::string_view where = {}) const;                 // arrays only: the element count
   GgufValue at(size_t index, std::string_view where = {}) const;  // one element, as a value of array_type()
 
   const std::vector<std::string>& as_string_array(std::string_view where = {}) const;  // arrays of STRING
-  std::vector<int64_t> as_int64_array(std::string_view where = {}) const;  // arrays of any integer type
-  std::vector<float> as_float_array(std::string_view where = {}) const;    // arrays of FLOAT32
-  const std::vector<GgufValue>& as_array_array(std::string_view where = {}) const;  // arrays of ARRAY
+  std::vector<int64_t> as_int64_array(std::string_view where = {}) const;              // arrays of any integer type
+  std::vector<float> as_float_array(std::string_view where = {}) const;                // arrays of FLOAT32
+  const std::vector<GgufValue>& as_array_array(std::string_view where = {}) const;     // arrays of ARRAY
   // Arrays of numeric types or BOOL: the element bytes as the file stores them (size() x gguf_scalar_bytes).
   const std::vector<unsigned char>& packed_elements(std::string_view where = {}) const;
 

@@ -1,7 +1,7 @@
 #include "io/gguf_writer.h"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -87,7 +87,8 @@ void GgufWriter::add_tensor(const std::string& name, DType dtype, std::vector<in
   if (name.empty()) fail(path_, ": tensor names must not be empty");
   if (!tensor_names_.insert(name).second) fail(path_, ": duplicate tensor name '", name, "'");
   const std::vector<int64_t>& shape = shape_outermost_first;
-  if (shape.empty() || shape.size() > 4) fail(path_, ": tensor '", name, "' has ", shape.size(), " dims, expected 1 to 4");
+  if (shape.empty() || shape.size() > 4)
+    fail(path_, ": tensor '", name, "' has ", shape.size(), " dims, expected 1 to 4");
   int64_t numel = 1;
   for (const int64_t extent : shape) {
     if (extent < 0) fail(path_, ": tensor '", name, "' has a negative extent ", extent);

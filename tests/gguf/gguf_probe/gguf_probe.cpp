@@ -47,12 +47,17 @@ double float_from_json(const json& item) {
 // A scalar or string as plain JSON (the element form inside arrays).
 json plain_json(const GgufValue& value) {
   switch (value.type()) {
-    case GgufValueType::kString: return value.as_string();
-    case GgufValueType::kBool: return value.as_bool();
+    case GgufValueType::kString:
+      return value.as_string();
+    case GgufValueType::kBool:
+      return value.as_bool();
     case GgufValueType::kFloat32:
-    case GgufValueType::kFloat64: return float_json(value.as_double());
-    case GgufValueType::kUint64: return value.as_uint64();
-    default: return value.as_int64();
+    case GgufValueType::kFloat64:
+      return float_json(value.as_double());
+    case GgufValueType::kUint64:
+      return value.as_uint64();
+    default:
+      return value.as_int64();
   }
 }
 
@@ -81,19 +86,32 @@ GgufValueType type_from_json(const json& name) {
 
 GgufValue plain_value(GgufValueType type, const json& item) {
   switch (type) {
-    case GgufValueType::kUint8: return GgufValue::uint8(item.get<uint8_t>());
-    case GgufValueType::kInt8: return GgufValue::int8(item.get<int8_t>());
-    case GgufValueType::kUint16: return GgufValue::uint16(item.get<uint16_t>());
-    case GgufValueType::kInt16: return GgufValue::int16(item.get<int16_t>());
-    case GgufValueType::kUint32: return GgufValue::uint32(item.get<uint32_t>());
-    case GgufValueType::kInt32: return GgufValue::int32(item.get<int32_t>());
-    case GgufValueType::kUint64: return GgufValue::uint64(item.get<uint64_t>());
-    case GgufValueType::kInt64: return GgufValue::int64(item.get<int64_t>());
-    case GgufValueType::kFloat32: return GgufValue::float32(float(float_from_json(item)));
-    case GgufValueType::kFloat64: return GgufValue::float64(float_from_json(item));
-    case GgufValueType::kBool: return GgufValue::bool_(item.get<bool>());
-    case GgufValueType::kString: return GgufValue::string(item.get<std::string>());
-    default: dsmoe::fail("spec: ", dsmoe::gguf_value_type_name(type), " is not a plain value");
+    case GgufValueType::kUint8:
+      return GgufValue::uint8(item.get<uint8_t>());
+    case GgufValueType::kInt8:
+      return GgufValue::int8(item.get<int8_t>());
+    case GgufValueType::kUint16:
+      return GgufValue::uint16(item.get<uint16_t>());
+    case GgufValueType::kInt16:
+      return GgufValue::int16(item.get<int16_t>());
+    case GgufValueType::kUint32:
+      return GgufValue::uint32(item.get<uint32_t>());
+    case GgufValueType::kInt32:
+      return GgufValue::int32(item.get<int32_t>());
+    case GgufValueType::kUint64:
+      return GgufValue::uint64(item.get<uint64_t>());
+    case GgufValueType::kInt64:
+      return GgufValue::int64(item.get<int64_t>());
+    case GgufValueType::kFloat32:
+      return GgufValue::float32(float(float_from_json(item)));
+    case GgufValueType::kFloat64:
+      return GgufValue::float64(float_from_json(item));
+    case GgufValueType::kBool:
+      return GgufValue::bool_(item.get<bool>());
+    case GgufValueType::kString:
+      return GgufValue::string(item.get<std::string>());
+    default:
+      dsmoe::fail("spec: ", dsmoe::gguf_value_type_name(type), " is not a plain value");
   }
 }
 
@@ -148,8 +166,10 @@ int dump(const std::string& path, dsmoe::FileAccess access) {
                        {"nbytes", info.view.bytes()},
                        {"fnv1a64", fnv1a64_hex(info.view.data, info.view.bytes())}});
   }
-  const json out = {{"version", file.version()},   {"alignment", file.alignment()},
-                    {"data_offset", file.data_offset()}, {"metadata", metadata},
+  const json out = {{"version", file.version()},
+                    {"alignment", file.alignment()},
+                    {"data_offset", file.data_offset()},
+                    {"metadata", metadata},
                     {"tensors", tensors}};
   std::cout << out.dump(1, ' ', false, json::error_handler_t::replace) << "\n";
   return 0;
