@@ -3,8 +3,44 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "quant/quantize.h"
+#include "quant/vec_dot.h"
 
 namespace dsmoe {
+
+namespace {
+
+// Rows per task: enough work to amortise scheduling, small enough to balance.
+constexpr int64_t kRowsPerTask = 16;
+
+// Block-format weights: each token's activations are quantized once to the weight's paired format, then every
+// output is one vec_dot_row (integer sums per block, as llama.cpp computes it).
+void matmul_wt_blocks(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
+  const int64_t out_features = weight.shape[0];
+  const int64_t in_features = weight.shape[1];
+  const size_t w_row_bytes = weight.row_bytes();
+  const size_t x_row_bytes = activation_row_bytes(weight.dtype, in_features);
+  std::vector<unsigned char> activations(size_t(n_tokens) * x_row_bytes);
+  parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      quantize_activation_row(weight.dtype, x + t * in_features, activations.data() + size_t(t) * x_row_bytes,
+                              in_features);
+    }
+  });
+  const auto* w_bytes = static_cast<const unsigned char*>(weight.data);
+  const int64_t tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
+  parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
+    for (int64_t o = task_begin * kRowsPerTask; o < std::min(out_features, task_end * kRowsPerTask); ++o) {
+      const unsigned char* w_row = w_bytes + size_t(o) * w_row_bytes;
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * out_features + o] =
+            vec_dot_row(weight.dtype, w_row, activations.data() + size_t(t) * x_row_bytes, in_features);
+      }
+    }
+  });
+}
+
+}  // namespace
 
 float dot_f32(const float* a, const float* b, int64_t n) {
   constexpr int kLanes = 16;
@@ -22,12 +58,14 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 }
 
 void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
+  if (is_block_format(weight.dtype)) {
+    matmul_wt_blocks(x, n_tokens, weight, y);
+    return;
+  }
   const int64_t out_features = weight.shape[0];
   const int64_t in_features = weight.shape[1];
   const size_t element = dtype_size(weight.dtype);
   const auto* w_bytes = static_cast<const unsigned char*>(weight.data);
-  // Rows per task: enough work to amortise scheduling, small enough to balance.
-  constexpr int64_t kRowsPerTask = 16;
   const int64_t tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
   parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
     std::vector<float> row(weight.dtype == DType::F32 ? 0 : size_t(in_features));
@@ -48,8 +86,9 @@ void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float
 void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
   const int64_t out_features = weight.shape[0];
   const int64_t in_features = weight.shape[1];
+  // Rows hold whole blocks and lie end to end, so the whole weight dequantizes as one row.
   std::vector<float> w(size_t(out_features * in_features));
-  convert_to_f32(weight.dtype, weight.data, w.data(), w.size());
+  dequantize_row(weight.dtype, weight.data, w.data(), out_features * in_features);
   for (int64_t t = 0; t < n_tokens; ++t) {
     for (int64_t o = 0; o < out_features; ++o) {
       double sum = 0;

@@ -1,19 +1,28 @@
+// quantize_row: float32 rows into any storage format. Element formats round to nearest even; block formats
+// go to llama.cpp's reference quantizers (quantize_legacy.cpp, quantize_k.cpp).
 #include "quant/quantize.h"
 
 #include "core/errors.h"
+#include "quant/row_kernels.h"
 
 namespace dsmoe {
 
-void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
-  if (!is_block_format(type)) {
-    convert_to_f32(type, src, dst, size_t(n));
-    return;
-  }
-  fail("dequantize_row: ", dtype_name(type), " is not implemented yet");
-}
-
 void quantize_row(DType type, const float* src, void* dst, int64_t n) {
   auto* out = static_cast<unsigned char*>(dst);
+  if (is_block_format(type)) {
+    const int64_t blocks = quant::row_blocks(type, n, "quantize_row");
+    switch (type) {
+      case DType::Q8_0: return quant::quantize_q8_0(src, dst, blocks);
+      case DType::Q4_0: return quant::quantize_q4_0(src, dst, blocks);
+      case DType::Q4_1: return quant::quantize_q4_1(src, dst, blocks);
+      case DType::Q5_0: return quant::quantize_q5_0(src, dst, blocks);
+      case DType::Q5_1: return quant::quantize_q5_1(src, dst, blocks);
+      case DType::Q4_K: return quant::quantize_q4_k(src, dst, blocks);
+      case DType::Q5_K: return quant::quantize_q5_k(src, dst, blocks);
+      case DType::Q6_K: return quant::quantize_q6_k(src, dst, blocks);
+      default: fail("quantize_row: no block layout for ", dtype_name(type));
+    }
+  }
   switch (type) {
     case DType::F32:
       std::memcpy(out, src, size_t(n) * sizeof(float));
@@ -31,7 +40,7 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
       }
       return;
     default:
-      fail("quantize_row: ", dtype_name(type), " is not implemented yet");
+      fail("quantize_row: unknown type ", dtype_name(type));
   }
 }
 
