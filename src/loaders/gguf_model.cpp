@@ -19,7 +19,8 @@ class MetadataReader {
     const std::string k = key(name);
     const int64_t value = file_.require(k).as_int64(file_.key_context(k));
     // As for config.json: no real dimension comes near 2^31, and the bound keeps products inside int64.
-    if (value < 0 || value >= (int64_t(1) << 31)) fail(file_.key_context(k), " = ", value, " is out of range [0, 2^31)");
+    if (value < 0 || value >= (int64_t(1) << 31))
+      fail(file_.key_context(k), " = ", value, " is out of range [0, 2^31)");
     return value;
   }
   int64_t integer_or(const std::string& name, int64_t fallback) const { return has(name) ? integer(name) : fallback; }
@@ -56,7 +57,8 @@ void read_rope_scaling(const MetadataReader& m, ModelConfig& c, const std::strin
          "' is not supported (supported: none, linear, yarn)");
   }
   s.factor = m.number_or("rope.scaling.factor", 1.0);
-  if (!(s.factor >= 1.0 && s.factor < 1e6)) fail(path, ": metadata '", m.key("rope.scaling.factor"), "' = ", s.factor, " is not in [1, 1e6)");
+  if (!(s.factor >= 1.0 && s.factor < 1e6))
+    fail(path, ": metadata '", m.key("rope.scaling.factor"), "' = ", s.factor, " is not in [1, 1e6)");
   s.original_max_position_embeddings = m.integer_or("rope.scaling.original_context_length", 0);
 }
 
@@ -83,7 +85,8 @@ ModelConfig gguf_model_config(const GgufFile& file) {
   if (c.num_attention_heads <= 0) fail(path, ": metadata '", m.key("attention.head_count"), "' must be positive");
   c.head_dim = m.integer_or("attention.key_length", c.hidden_size / c.num_attention_heads);
   if (m.integer_or("attention.value_length", c.head_dim) != c.head_dim)
-    fail(path, ": metadata '", m.key("attention.value_length"), "' differs from the key length; dsmoe needs them equal");
+    fail(path, ": metadata '", m.key("attention.value_length"),
+         "' differs from the key length; dsmoe needs them equal");
   c.intermediate_size = m.integer_or("feed_forward_length", 0);
   c.rms_norm_eps = m.number_or("attention.layer_norm_rms_epsilon", 1e-6);
   c.rope_theta = m.number_or("rope.freq_base", 10000.0);
@@ -119,7 +122,8 @@ ModelConfig gguf_model_config(const GgufFile& file) {
       fail(path, ": metadata '", m.key("expert_weights_scale"), "' = ", scale,
            " is not supported (DeepSeek-MoE v1 uses 1)");
   } else if (m.integer_or("expert_count", 0) > 0) {
-    fail(path, ": metadata '", m.key("expert_count"), "' > 0: mixture-of-experts llama files (Mixtral) are not supported");
+    fail(path, ": metadata '", m.key("expert_count"),
+         "' > 0: mixture-of-experts llama files (Mixtral) are not supported");
   }
   if (file.find_tensor("rope_freqs.weight") != nullptr)
     fail(path, ": tensor 'rope_freqs.weight' (per-frequency RoPE factors, llama3-style) is not supported yet");
@@ -134,7 +138,8 @@ std::optional<TensorView> GgufWeightSource::find(const WeightKey& key) const {
   // One expert of the stack [n_experts, out, in]: whole rows, so a pointer offset is the whole slice.
   const TensorView& stack = info->view;
   // A stack of the wrong shape is returned whole, so the binder's message shows it.
-  if (stack.shape.size() != 3 || stack.shape[0] != n_experts_ || key.expert < 0 || key.expert >= n_experts_) return stack;
+  if (stack.shape.size() != 3 || stack.shape[0] != n_experts_ || key.expert < 0 || key.expert >= n_experts_)
+    return stack;
   TensorView slice;
   slice.dtype = stack.dtype;
   slice.shape = {stack.shape[1], stack.shape[2]};
@@ -175,11 +180,15 @@ GgufVocabulary gguf_vocabulary(const GgufFile& file) {
   };
   string_key("tokenizer.ggml.model", &vocab.model);
   string_key("tokenizer.ggml.pre", &vocab.pre);
-  if (const GgufValue* v = file.find("tokenizer.ggml.tokens")) vocab.tokens = v->as_string_array(where("tokenizer.ggml.tokens"));
-  if (const GgufValue* v = file.find("tokenizer.ggml.merges")) vocab.merges = v->as_string_array(where("tokenizer.ggml.merges"));
-  if (const GgufValue* v = file.find("tokenizer.ggml.scores")) vocab.scores = v->as_float_array(where("tokenizer.ggml.scores"));
+  if (const GgufValue* v = file.find("tokenizer.ggml.tokens"))
+    vocab.tokens = v->as_string_array(where("tokenizer.ggml.tokens"));
+  if (const GgufValue* v = file.find("tokenizer.ggml.merges"))
+    vocab.merges = v->as_string_array(where("tokenizer.ggml.merges"));
+  if (const GgufValue* v = file.find("tokenizer.ggml.scores"))
+    vocab.scores = v->as_float_array(where("tokenizer.ggml.scores"));
   if (const GgufValue* v = file.find("tokenizer.ggml.token_type")) {
-    for (int64_t type : v->as_int64_array(where("tokenizer.ggml.token_type"))) vocab.token_types.push_back(int32_t(type));
+    for (int64_t type : v->as_int64_array(where("tokenizer.ggml.token_type")))
+      vocab.token_types.push_back(int32_t(type));
   }
   id_key("tokenizer.ggml.bos_token_id", &vocab.bos_id);
   id_key("tokenizer.ggml.eos_token_id", &vocab.eos_id);
@@ -198,12 +207,14 @@ ModelFiles open_gguf_model(const std::string& path, const OpenOptions& options) 
   files.format = ModelFormat::kGguf;
   files.config = gguf_model_config(*file);
   const GgufVocabulary vocab = gguf_vocabulary(*file);
+  files.gguf_vocabulary = vocab;
   if (!vocab.tokens.empty()) {
     files.tokenizer_json = tokenizer_json_from_gguf(vocab, path);
     files.tokenizer_config = tokenizer_config_from_gguf(vocab, path);
   }
   std::string file_type;
-  if (const GgufValue* v = file->find("general.file_type")) file_type = cat(", file type ", v->as_int64(file->key_context("general.file_type")));
+  if (const GgufValue* v = file->find("general.file_type"))
+    file_type = cat(", file type ", v->as_int64(file->key_context("general.file_type")));
   files.description = cat("GGUF v", file->version(), file_type, ", ", file->tensors().size(), " tensors");
   files.weights = std::make_unique<GgufWeightSource>(std::move(file), files.config.n_routed_experts);
   return files;

@@ -10,25 +10,44 @@ std::string hf_tensor_name(const WeightKey& key) {
   const std::string layer = cat("model.layers.", key.layer);
   const std::string expert = cat(layer, ".mlp.experts.", key.expert);
   switch (key.role) {
-    case WeightRole::kTokenEmbedding: return "model.embed_tokens.weight";
-    case WeightRole::kOutputNorm: return "model.norm.weight";
-    case WeightRole::kOutput: return "lm_head.weight";
-    case WeightRole::kAttentionNorm: return layer + ".input_layernorm.weight";
-    case WeightRole::kQuery: return layer + ".self_attn.q_proj.weight";
-    case WeightRole::kKey: return layer + ".self_attn.k_proj.weight";
-    case WeightRole::kValue: return layer + ".self_attn.v_proj.weight";
-    case WeightRole::kAttentionOutput: return layer + ".self_attn.o_proj.weight";
-    case WeightRole::kFfnNorm: return layer + ".post_attention_layernorm.weight";
-    case WeightRole::kFfnGate: return layer + ".mlp.gate_proj.weight";
-    case WeightRole::kFfnUp: return layer + ".mlp.up_proj.weight";
-    case WeightRole::kFfnDown: return layer + ".mlp.down_proj.weight";
-    case WeightRole::kRouter: return layer + ".mlp.gate.weight";
-    case WeightRole::kExpertGate: return expert + ".gate_proj.weight";
-    case WeightRole::kExpertUp: return expert + ".up_proj.weight";
-    case WeightRole::kExpertDown: return expert + ".down_proj.weight";
-    case WeightRole::kSharedGate: return layer + ".mlp.shared_experts.gate_proj.weight";
-    case WeightRole::kSharedUp: return layer + ".mlp.shared_experts.up_proj.weight";
-    case WeightRole::kSharedDown: return layer + ".mlp.shared_experts.down_proj.weight";
+    case WeightRole::kTokenEmbedding:
+      return "model.embed_tokens.weight";
+    case WeightRole::kOutputNorm:
+      return "model.norm.weight";
+    case WeightRole::kOutput:
+      return "lm_head.weight";
+    case WeightRole::kAttentionNorm:
+      return layer + ".input_layernorm.weight";
+    case WeightRole::kQuery:
+      return layer + ".self_attn.q_proj.weight";
+    case WeightRole::kKey:
+      return layer + ".self_attn.k_proj.weight";
+    case WeightRole::kValue:
+      return layer + ".self_attn.v_proj.weight";
+    case WeightRole::kAttentionOutput:
+      return layer + ".self_attn.o_proj.weight";
+    case WeightRole::kFfnNorm:
+      return layer + ".post_attention_layernorm.weight";
+    case WeightRole::kFfnGate:
+      return layer + ".mlp.gate_proj.weight";
+    case WeightRole::kFfnUp:
+      return layer + ".mlp.up_proj.weight";
+    case WeightRole::kFfnDown:
+      return layer + ".mlp.down_proj.weight";
+    case WeightRole::kRouter:
+      return layer + ".mlp.gate.weight";
+    case WeightRole::kExpertGate:
+      return expert + ".gate_proj.weight";
+    case WeightRole::kExpertUp:
+      return expert + ".up_proj.weight";
+    case WeightRole::kExpertDown:
+      return expert + ".down_proj.weight";
+    case WeightRole::kSharedGate:
+      return layer + ".mlp.shared_experts.gate_proj.weight";
+    case WeightRole::kSharedUp:
+      return layer + ".mlp.shared_experts.up_proj.weight";
+    case WeightRole::kSharedDown:
+      return layer + ".mlp.shared_experts.down_proj.weight";
   }
   return "?";
 }

@@ -46,6 +46,12 @@ ModelFiles open_hf_folder(const std::string& dir) {
 
 }  // namespace
 
+GgufVocabulary gguf_vocabulary_of(const ModelFiles& files) {
+  if (files.gguf_vocabulary) return *files.gguf_vocabulary;
+  if (files.tokenizer_json.is_null()) return {};
+  return gguf_vocabulary_from_hf(files.tokenizer_json, files.tokenizer_config, files.path, files.config.vocab_size);
+}
+
 TokenizerFiles open_tokenizer_files(const std::string& path) {
   TokenizerFiles files;
   if (is_gguf_path(path)) {
@@ -80,7 +86,8 @@ ModelFiles open_model_files(const std::string& path, const OpenOptions& options)
     (void)options;  // TODO(no-mmap for safetensors)
     return open_hf_folder(path);
   }
-  if (!std::filesystem::exists(path, error)) fail(path, ": no such file or folder (expected a model folder or a .gguf file)");
+  if (!std::filesystem::exists(path, error))
+    fail(path, ": no such file or folder (expected a model folder or a .gguf file)");
   if (is_gguf_path(path)) return open_gguf_model(path, options);
   fail(path, ": not a model (expected a folder with config.json and safetensors, or a GGUF file)");
 }

@@ -5,8 +5,10 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "loaders/gguf_vocab.h"
 #include "model/config.h"
 #include "model/weight_source.h"
 
@@ -23,8 +25,15 @@ struct ModelFiles {
   nlohmann::json tokenizer_json;
   nlohmann::json tokenizer_config = nlohmann::json::object();
   nlohmann::json generation_config = nlohmann::json::object();  // HF generation_config.json, when present
-  std::string description;  // "HF folder, 2 safetensors files" / "GGUF v3, Q4_K_M"
+  std::string description;                                      // "HF folder, 2 safetensors files" / "GGUF v3, Q4_K_M"
+  // The tokenizer as GGUF metadata: read from a GGUF, or translated from an HF tokenizer.json on request
+  // (gguf_vocabulary_of), for writing GGUF files.
+  std::optional<GgufVocabulary> gguf_vocabulary;
 };
+
+// The GGUF vocabulary of any model files: a GGUF's own, or the HF tokenizer translated (padded to the config's
+// vocabulary with unused [PAD{i}] tokens, as llama.cpp's converter does). Empty when the model has no tokenizer.
+GgufVocabulary gguf_vocabulary_of(const ModelFiles& files);
 
 struct OpenOptions {
   bool use_mmap = true;  // false: read the weights into memory (transparent huge pages where offered)

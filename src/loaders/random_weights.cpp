@@ -68,7 +68,8 @@ RandomWeights::RandomWeights(const ModelConfig& config, DType dtype, uint64_t se
     const int64_t row = view.row_elements();
     const size_t row_bytes = view.row_bytes();
     parallel_for(view.rows(), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) quantize_row(dtype, values.data() + r * row, bytes + size_t(r) * row_bytes, row);
+      for (int64_t r = begin; r < end; ++r)
+        quantize_row(dtype, values.data() + r * row, bytes + size_t(r) * row_bytes, row);
     });
     view.data = buffer.data();
     bytes_ += view.bytes();

@@ -33,7 +33,8 @@ void validate_model_config(const ModelConfig& c, const std::string& source) {
     fail(source, ": rotary dimension ", c.rotary_dim, " must be even, at least 2 and at most the head dimension ",
          c.head_dim);
   if (!(c.rope_theta > 1.0 && c.rope_theta < 1e30)) fail(source, ": RoPE base ", c.rope_theta, " is not in (1, 1e30)");
-  if (!(c.rms_norm_eps >= 0.0 && c.rms_norm_eps < 1.0)) fail(source, ": RMSNorm epsilon ", c.rms_norm_eps, " is not in [0, 1)");
+  if (!(c.rms_norm_eps >= 0.0 && c.rms_norm_eps < 1.0))
+    fail(source, ": RMSNorm epsilon ", c.rms_norm_eps, " is not in [0, 1)");
   const bool any_dense = c.n_routed_experts == 0 || c.first_k_dense_replace > 0 || c.moe_layer_freq > 1;
   if (any_dense) positive("dense feed-forward width", c.intermediate_size);
   if (c.n_routed_experts < 0 || c.n_shared_experts < 0) fail(source, ": expert counts must not be negative");
@@ -42,8 +43,7 @@ void validate_model_config(const ModelConfig& c, const std::string& source) {
     positive("experts used per token", c.num_experts_per_tok);
     positive("MoE layer frequency", c.moe_layer_freq);
     if (c.num_experts_per_tok > c.n_routed_experts)
-      fail(source, ": ", c.num_experts_per_tok, " experts used per token exceeds the ", c.n_routed_experts,
-           " experts");
+      fail(source, ": ", c.num_experts_per_tok, " experts used per token exceeds the ", c.n_routed_experts, " experts");
   }
 }
 

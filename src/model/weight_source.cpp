@@ -6,25 +6,44 @@ namespace dsmoe {
 
 std::string_view weight_role_name(WeightRole role) {
   switch (role) {
-    case WeightRole::kTokenEmbedding: return "token_embedding";
-    case WeightRole::kOutputNorm: return "output_norm";
-    case WeightRole::kOutput: return "output";
-    case WeightRole::kAttentionNorm: return "attention_norm";
-    case WeightRole::kQuery: return "query";
-    case WeightRole::kKey: return "key";
-    case WeightRole::kValue: return "value";
-    case WeightRole::kAttentionOutput: return "attention_output";
-    case WeightRole::kFfnNorm: return "ffn_norm";
-    case WeightRole::kFfnGate: return "ffn_gate";
-    case WeightRole::kFfnUp: return "ffn_up";
-    case WeightRole::kFfnDown: return "ffn_down";
-    case WeightRole::kRouter: return "router";
-    case WeightRole::kExpertGate: return "expert_gate";
-    case WeightRole::kExpertUp: return "expert_up";
-    case WeightRole::kExpertDown: return "expert_down";
-    case WeightRole::kSharedGate: return "shared_gate";
-    case WeightRole::kSharedUp: return "shared_up";
-    case WeightRole::kSharedDown: return "shared_down";
+    case WeightRole::kTokenEmbedding:
+      return "token_embedding";
+    case WeightRole::kOutputNorm:
+      return "output_norm";
+    case WeightRole::kOutput:
+      return "output";
+    case WeightRole::kAttentionNorm:
+      return "attention_norm";
+    case WeightRole::kQuery:
+      return "query";
+    case WeightRole::kKey:
+      return "key";
+    case WeightRole::kValue:
+      return "value";
+    case WeightRole::kAttentionOutput:
+      return "attention_output";
+    case WeightRole::kFfnNorm:
+      return "ffn_norm";
+    case WeightRole::kFfnGate:
+      return "ffn_gate";
+    case WeightRole::kFfnUp:
+      return "ffn_up";
+    case WeightRole::kFfnDown:
+      return "ffn_down";
+    case WeightRole::kRouter:
+      return "router";
+    case WeightRole::kExpertGate:
+      return "expert_gate";
+    case WeightRole::kExpertUp:
+      return "expert_up";
+    case WeightRole::kExpertDown:
+      return "expert_down";
+    case WeightRole::kSharedGate:
+      return "shared_gate";
+    case WeightRole::kSharedUp:
+      return "shared_up";
+    case WeightRole::kSharedDown:
+      return "shared_down";
   }
   return "?";
 }

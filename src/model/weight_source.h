@@ -65,8 +65,8 @@ class WeightSource {
   virtual ~WeightSource() = default;
   // The tensor for `key` shaped as the file stores it (the binder checks the shape); nullopt when absent.
   virtual std::optional<TensorView> find(const WeightKey& key) const = 0;
-  virtual std::string tensor_name(const WeightKey& key) const = 0;  // the file's name for it, for messages
-  virtual std::string origin(const WeightKey& key) const = 0;       // the file that holds (or should hold) it
+  virtual std::string tensor_name(const WeightKey& key) const = 0;          // the file's name for it, for messages
+  virtual std::string origin(const WeightKey& key) const = 0;               // the file that holds (or should hold) it
   virtual std::string origin_of(const std::string& tensor_name) const = 0;  // the file holding a named tensor
   // The file's tensors that none of `bound` uses: a model with unexpected tensors is refused.
   virtual std::vector<std::string> unused_tensors(const std::vector<WeightKey>& bound) const = 0;

@@ -6,11 +6,10 @@
 
 #include "commands.h"
 #include "core/errors.h"
-#include "loaders/hf_config.h"
-#include "loaders/model_files.h"
-#include "model/weights.h"
 #include "format.h"
 #include "io/tensor_store.h"
+#include "loaders/hf_config.h"
+#include "loaders/model_files.h"
 #include "model/config.h"
 #include "model/model_stats.h"
 #include "model/weights.h"
@@ -147,7 +146,8 @@ void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& by
 }
 
 int run_inspect(const InspectArgs& args) {
-  if (args.model_dir.empty() == args.config_path.empty()) fail("inspect: give exactly one of -m MODEL or --config FILE");
+  if (args.model_dir.empty() == args.config_path.empty())
+    fail("inspect: give exactly one of -m MODEL or --config FILE");
   std::optional<ModelFiles> files;
   if (!args.model_dir.empty()) files = open_model_files(args.model_dir);
   const std::string config_path = !args.config_path.empty() ? args.config_path

@@ -11,8 +11,8 @@
 
 #include "commands.h"
 #include "core/errors.h"
-#include "loaders/model_files.h"
 #include "io/json_file.h"
+#include "loaders/model_files.h"
 #include "tokenizer/chat_template.h"
 
 namespace dsmoe::cli {

@@ -110,7 +110,7 @@ std::unique_ptr<Tokenizer> gguf_tokenizer(const std::string& path) {
 int run_tokenize(const TokenizeArgs& a) {
   if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give either -m MODEL or --tokenizer FILE");
   if (!a.prompt.empty() && !a.file.empty()) fail("tokenize: give text with -p or -f, not both");
-  const auto tok = !a.tokenizer_path.empty() ? Tokenizer::load(a.tokenizer_path)
+  const auto tok = !a.tokenizer_path.empty()   ? Tokenizer::load(a.tokenizer_path)
                    : is_gguf_path(a.model_dir) ? gguf_tokenizer(a.model_dir)
                                                : Tokenizer::load_dir(a.model_dir);
   const std::string input = read_input(a);

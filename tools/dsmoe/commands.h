@@ -17,5 +17,8 @@ Handler add_run_command(CLI::App& app);
 Handler add_chat_command(CLI::App& app);
 Handler add_perplexity_command(CLI::App& app);
 Handler add_passkey_command(CLI::App& app);
+Handler add_quantize_command(CLI::App& app);
+Handler add_convert_command(CLI::App& app);
+Handler add_make_model_command(CLI::App& app);
 
 }  // namespace dsmoe::cli

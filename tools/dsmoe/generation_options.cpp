@@ -13,9 +13,10 @@
 namespace dsmoe::cli {
 
 void add_generation_options(CLI::App& app, GenerationOptions& o) {
-  app.add_option("-m,--model", o.model_dir,
-                 "model: an HF folder (config.json, safetensors, tokenizer.json) or a .gguf file; default: $DSMOE_MODEL, else the "
-                 "shipped " DSMOE_DEFAULT_MODEL_NAME);
+  app.add_option(
+      "-m,--model", o.model_dir,
+      "model: an HF folder (config.json, safetensors, tokenizer.json) or a .gguf file; default: $DSMOE_MODEL, else the "
+      "shipped " DSMOE_DEFAULT_MODEL_NAME);
   app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)");
   app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)");
   app.add_option("--temp", o.sampling.temperature, "temperature; 0 is greedy");
@@ -42,7 +43,8 @@ ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOpt
   ModelAndTokenizer loaded;
   loaded.model = Model::load(model_dir, rope.load_options());
   loaded.tokenizer = loaded.model->tokenizer();
-  if (loaded.tokenizer == nullptr) fail(model_dir, ": the model has no tokenizer (tokenizer.json, or tokenizer.ggml.* in a GGUF)");
+  if (loaded.tokenizer == nullptr)
+    fail(model_dir, ": the model has no tokenizer (tokenizer.json, or tokenizer.ggml.* in a GGUF)");
   if (rope.verbose) {
     std::cerr << "model: " << model_dir << " (" << loaded.model->description() << "), loaded in "
               << loaded.model->load_seconds() << " s, resident memory " << (resident_bytes() >> 20) << " MiB\n";

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   add("bench", "prefill and decode speed at a real shape with random weights", dsmoe::cli::add_bench_command);
   add("perplexity", "perplexity of a text file, by windows or a sliding window", dsmoe::cli::add_perplexity_command);
   add("passkey", "passkey retrieval accuracy at a context length and needle depths", dsmoe::cli::add_passkey_command);
+  add("convert", "an HF folder to a GGUF file in llama.cpp's layout", dsmoe::cli::add_convert_command);
+  add("quantize", "an HF folder or GGUF to a GGUF of another type (q4_k_m, q8_0, ...)", dsmoe::cli::add_quantize_command);
+  add("make-model", "a random-weight model at any config, written as GGUF or HF", dsmoe::cli::add_make_model_command);
 
   try {
     app.parse(argc, argv);
