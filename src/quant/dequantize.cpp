@@ -110,11 +110,17 @@ void dequantize_q6_k(const void* src, float* y, int64_t blocks) {
   for (int64_t b = 0; b < blocks; ++b, y += kSuperBlock) {
     const auto block = load_block<BlockQ6_K>(src, b);
     const float d = f16_to_f32(block.d);
-    for (int e = 0; e < kSuperBlock; ++e) {
-      const int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
-      const int low = (block.ql[64 * half + l + 32 * (quarter % 2)] >> (4 * (quarter / 2))) & 0xF;
-      const int high = (block.qh[32 * half + l] >> (2 * quarter)) & 3;
-      y[e] = d * float(block.scales[e / 16]) * float((low | (high << 4)) - 32);
+    // Quarter k (32 values) of each half: see BlockQ6_K for where its bits are.
+    for (int half = 0; half < 2; ++half) {
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        const uint8_t* ql = block.ql + 64 * half + 32 * (quarter % 2);
+        const uint8_t* qh = block.qh + 32 * half;
+        float* out = y + 128 * half + 32 * quarter;
+        for (int l = 0; l < 32; ++l) {
+          const int q = ((ql[l] >> (4 * (quarter / 2))) & 0xF) | (((qh[l] >> (2 * quarter)) & 3) << 4);
+          out[l] = d * float(block.scales[(128 * half + 32 * quarter + l) / 16]) * float(q - 32);
+        }
+      }
     }
   }
 }

@@ -148,11 +148,17 @@ float dot_q6_k(const void* w, const void* act, int64_t blocks) {
     const auto x = load_block<BlockQ6_K>(w, b);
     const auto y = load_block<BlockQ8_K>(act, b);
     int lane_sums[8] = {};
-    for (int e = 0; e < kSuperBlock; ++e) {
-      const int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
-      const int low = (x.ql[64 * half + l + 32 * (quarter % 2)] >> (4 * (quarter / 2))) & 0xF;
-      const int high = (x.qh[32 * half + l] >> (2 * quarter)) & 3;
-      lane_sums[e % 8] += x.scales[e / 16] * (((low | (high << 4)) - 32) * y.qs[e]);
+    // Quarter k (32 values) of each half: see BlockQ6_K for where its bits are.
+    for (int half = 0; half < 2; ++half) {
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        const uint8_t* ql = x.ql + 64 * half + 32 * (quarter % 2);
+        const uint8_t* qh = x.qh + 32 * half;
+        const int first = 128 * half + 32 * quarter;
+        for (int l = 0; l < 32; ++l) {
+          const int q = ((ql[l] >> (4 * (quarter / 2))) & 0xF) | (((qh[l] >> (2 * quarter)) & 3) << 4);
+          lane_sums[l % 8] += x.scales[(first + l) / 16] * ((q - 32) * y.qs[first + l]);
+        }
+      }
     }
     const float d = f16_to_f32(x.d) * y.d;
     for (int l = 0; l < 8; ++l) lanes[l] += d * float(lane_sums[l]);
