@@ -17,60 +17,60 @@ inline constexpr int kSuperBlock = 256;  // elements per super-block of the K-qu
 
 // 8.5 bits per weight: value = d * q.
 struct BlockQ8_0 {
-  uint16_t d;              // f16 scale: max |x| / 127
+  uint16_t d;               // f16 scale: max |x| / 127
   int8_t qs[kLegacyBlock];  // signed quants, element i at qs[i]
 };
 
 // 4.5 bits per weight: value = d * (q - 8).
 struct BlockQ4_0 {
-  uint16_t d;                   // f16 scale: the signed value of largest magnitude / -8
+  uint16_t d;                    // f16 scale: the signed value of largest magnitude / -8
   uint8_t qs[kLegacyBlock / 2];  // element i in the low nibble of qs[i], element i + 16 in the high nibble
 };
 
 // 5 bits per weight: value = d * q + m.
 struct BlockQ4_1 {
-  uint16_t d;                   // f16 scale: (max - min) / 15
-  uint16_t m;                   // f16 offset: the block's minimum
+  uint16_t d;                    // f16 scale: (max - min) / 15
+  uint16_t m;                    // f16 offset: the block's minimum
   uint8_t qs[kLegacyBlock / 2];  // nibbles, laid out as in BlockQ4_0
 };
 
 // 5.5 bits per weight: value = d * (q - 16), q of 5 bits.
 struct BlockQ5_0 {
-  uint16_t d;                   // f16 scale: the signed value of largest magnitude / -16
-  uint8_t qh[4];                // bit i (a little-endian uint32) is bit 4 of element i's quant
+  uint16_t d;                    // f16 scale: the signed value of largest magnitude / -16
+  uint8_t qh[4];                 // bit i (a little-endian uint32) is bit 4 of element i's quant
   uint8_t qs[kLegacyBlock / 2];  // the low 4 bits, laid out as in BlockQ4_0
 };
 
 // 6 bits per weight: value = d * q + m, q of 5 bits.
 struct BlockQ5_1 {
-  uint16_t d;                   // f16 scale: (max - min) / 31
-  uint16_t m;                   // f16 offset: the block's minimum
-  uint8_t qh[4];                // as in BlockQ5_0
+  uint16_t d;                    // f16 scale: (max - min) / 31
+  uint16_t m;                    // f16 offset: the block's minimum
+  uint8_t qh[4];                 // as in BlockQ5_0
   uint8_t qs[kLegacyBlock / 2];  // as in BlockQ5_0
 };
 
 // The activation format paired with Q4_1 and Q5_1: Q8_0 plus the scaled sum of its quants, which lets the
 // dot product add the weight's offset m times the activation sum with one multiplication per block.
 struct BlockQ8_1 {
-  uint16_t d;              // f16 scale: max |x| / 127
-  uint16_t s;              // f16 of d * sum(qs)
+  uint16_t d;               // f16 scale: max |x| / 127
+  uint16_t s;               // f16 of d * sum(qs)
   int8_t qs[kLegacyBlock];  // signed quants
 };
 
 // 4.5 bits per weight. Eight sub-blocks of 32; sub-block j: value = d * sc[j] * q - dmin * m[j], q of 4 bits,
 // sc[j] and m[j] of 6 bits (unpacked by k_scale_min below).
 struct BlockQ4_K {
-  uint16_t d;                  // f16 scale of the sub-block scales
-  uint16_t dmin;               // f16 scale of the sub-block minimums
-  uint8_t scales[12];          // eight 6-bit scales and eight 6-bit minimums, packed
+  uint16_t d;                   // f16 scale of the sub-block scales
+  uint16_t dmin;                // f16 scale of the sub-block minimums
+  uint8_t scales[12];           // eight 6-bit scales and eight 6-bit minimums, packed
   uint8_t qs[kSuperBlock / 2];  // sub-blocks 2p and 2p+1 share qs[32p .. 32p+31]: low nibble, high nibble
 };
 
 // 5.5 bits per weight: BlockQ4_K with a fifth quant bit; q of 5 bits.
 struct BlockQ5_K {
-  uint16_t d;                  // f16 scale of the sub-block scales
-  uint16_t dmin;               // f16 scale of the sub-block minimums
-  uint8_t scales[12];          // as in BlockQ4_K
+  uint16_t d;                   // f16 scale of the sub-block scales
+  uint16_t dmin;                // f16 scale of the sub-block minimums
+  uint8_t scales[12];           // as in BlockQ4_K
   uint8_t qh[kSuperBlock / 8];  // bit j of qh[l] is bit 4 of element l of sub-block j
   uint8_t qs[kSuperBlock / 2];  // the low 4 bits, laid out as in BlockQ4_K
 };
@@ -79,17 +79,17 @@ struct BlockQ5_K {
 // bits. Each half of 128 elements has 64 bytes of ql and 32 of qh; its quarter k (32 elements, index l) takes
 // the low 4 bits from ql[l + 32 * (k % 2)] (nibble k / 2) and the high 2 bits from bits 2k, 2k+1 of qh[l].
 struct BlockQ6_K {
-  uint8_t ql[kSuperBlock / 2];     // low 4 bits of the quants
-  uint8_t qh[kSuperBlock / 4];     // high 2 bits of the quants
+  uint8_t ql[kSuperBlock / 2];      // low 4 bits of the quants
+  uint8_t qh[kSuperBlock / 4];      // high 2 bits of the quants
   int8_t scales[kSuperBlock / 16];  // signed 8-bit sub-block scales
-  uint16_t d;                      // f16 scale of the sub-block scales
+  uint16_t d;                       // f16 scale of the sub-block scales
 };
 
 // The activation format paired with the K-quants: 8-bit quants under one float32 scale per 256 values, plus
 // the sums of each 16 quants (the K-quant dot products use them to apply the sub-block minimums).
 struct BlockQ8_K {
   float d;                          // scale: the signed value of largest magnitude / -127
-  int8_t qs[kSuperBlock];            // signed quants
+  int8_t qs[kSuperBlock];           // signed quants
   int16_t bsums[kSuperBlock / 16];  // bsums[g] = sum of qs[16g .. 16g+15]
 };
 

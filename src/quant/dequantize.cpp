@@ -144,15 +144,24 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
   }
   const int64_t blocks = quant::row_blocks(type, n, "dequantize_row");
   switch (type) {
-    case DType::Q8_0: return quant::dequantize_q8_0(src, dst, blocks);
-    case DType::Q4_0: return quant::dequantize_q4_0(src, dst, blocks);
-    case DType::Q4_1: return quant::dequantize_q4_1(src, dst, blocks);
-    case DType::Q5_0: return quant::dequantize_q5_0(src, dst, blocks);
-    case DType::Q5_1: return quant::dequantize_q5_1(src, dst, blocks);
-    case DType::Q4_K: return quant::dequantize_q4_k(src, dst, blocks);
-    case DType::Q5_K: return quant::dequantize_q5_k(src, dst, blocks);
-    case DType::Q6_K: return quant::dequantize_q6_k(src, dst, blocks);
-    default: fail("dequantize_row: no block layout for ", dtype_name(type));
+    case DType::Q8_0:
+      return quant::dequantize_q8_0(src, dst, blocks);
+    case DType::Q4_0:
+      return quant::dequantize_q4_0(src, dst, blocks);
+    case DType::Q4_1:
+      return quant::dequantize_q4_1(src, dst, blocks);
+    case DType::Q5_0:
+      return quant::dequantize_q5_0(src, dst, blocks);
+    case DType::Q5_1:
+      return quant::dequantize_q5_1(src, dst, blocks);
+    case DType::Q4_K:
+      return quant::dequantize_q4_k(src, dst, blocks);
+    case DType::Q5_K:
+      return quant::dequantize_q5_k(src, dst, blocks);
+    case DType::Q6_K:
+      return quant::dequantize_q6_k(src, dst, blocks);
+    default:
+      fail("dequantize_row: no block layout for ", dtype_name(type));
   }
 }
 

@@ -12,15 +12,24 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
   if (is_block_format(type)) {
     const int64_t blocks = quant::row_blocks(type, n, "quantize_row");
     switch (type) {
-      case DType::Q8_0: return quant::quantize_q8_0(src, dst, blocks);
-      case DType::Q4_0: return quant::quantize_q4_0(src, dst, blocks);
-      case DType::Q4_1: return quant::quantize_q4_1(src, dst, blocks);
-      case DType::Q5_0: return quant::quantize_q5_0(src, dst, blocks);
-      case DType::Q5_1: return quant::quantize_q5_1(src, dst, blocks);
-      case DType::Q4_K: return quant::quantize_q4_k(src, dst, blocks);
-      case DType::Q5_K: return quant::quantize_q5_k(src, dst, blocks);
-      case DType::Q6_K: return quant::quantize_q6_k(src, dst, blocks);
-      default: fail("quantize_row: no block layout for ", dtype_name(type));
+      case DType::Q8_0:
+        return quant::quantize_q8_0(src, dst, blocks);
+      case DType::Q4_0:
+        return quant::quantize_q4_0(src, dst, blocks);
+      case DType::Q4_1:
+        return quant::quantize_q4_1(src, dst, blocks);
+      case DType::Q5_0:
+        return quant::quantize_q5_0(src, dst, blocks);
+      case DType::Q5_1:
+        return quant::quantize_q5_1(src, dst, blocks);
+      case DType::Q4_K:
+        return quant::quantize_q4_k(src, dst, blocks);
+      case DType::Q5_K:
+        return quant::quantize_q5_k(src, dst, blocks);
+      case DType::Q6_K:
+        return quant::quantize_q6_k(src, dst, blocks);
+      default:
+        fail("quantize_row: no block layout for ", dtype_name(type));
     }
   }
   switch (type) {

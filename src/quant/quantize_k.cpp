@@ -18,8 +18,8 @@ constexpr int kSubBlocksK = kSuperBlock / kSub;
 // with MSE): the first guess spans [min(x, 0), max(x)], then `steps` + 1 stretched ranges are tried, each
 // refined by weighted least squares for scale and minimum. Writes the chosen quants to q; returns the scale
 // and sets *offset (>= 0, the negated minimum).
-float fit_affine(const float* x, const float* weights, int max_q, float stretch_from, float stretch_step,
-                 int steps, uint8_t* q, float* offset) {
+float fit_affine(const float* x, const float* weights, int max_q, float stretch_from, float stretch_step, int steps,
+                 uint8_t* q, float* offset) {
   float min = x[0], max = x[0];
   float sum_w = weights[0];
   float sum_x = sum_w * x[0];
@@ -84,8 +84,8 @@ float fit_affine(const float* x, const float* weights, int max_q, float stretch_
 
 // Q4_K and Q5_K: the same scale search and packing of scales, with 4 or 5 bits per quant. Fills scales and
 // the f16 scales and returns the quants (0..max_q) of the 256 values in q.
-void quantize_k_affine(const float* x, int max_q, float stretch_from, int steps, uint16_t* d_out,
-                       uint16_t* dmin_out, uint8_t* packed_scales, uint8_t* q) {
+void quantize_k_affine(const float* x, int max_q, float stretch_from, int steps, uint16_t* d_out, uint16_t* dmin_out,
+                       uint8_t* packed_scales, uint8_t* q) {
   float scales[kSubBlocksK], offsets[kSubBlocksK], weights[kSub];
   float max_scale = 0, max_offset = 0;
   for (int j = 0; j < kSubBlocksK; ++j) {

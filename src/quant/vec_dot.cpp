@@ -96,8 +96,8 @@ float dot_q5_1(const void* w, const void* act, int64_t blocks) {
 
 // Q4_K / Q5_K: value = d sc q - dmin m, so the dot with d_a a is d d_a sum(sc q a) - dmin d_a sum(m a); the
 // second sum comes from Q8_K's per-16 sums. qh == nullptr for Q4_K.
-float dot_k_affine(uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales, const uint8_t* qs,
-                   const uint8_t* qh, const BlockQ8_K& y, float lanes[8]) {
+float dot_k_affine(uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales, const uint8_t* qs, const uint8_t* qh,
+                   const BlockQ8_K& y, float lanes[8]) {
   int lane_sums[8] = {};
   int min_sum = 0;
   for (int sub = 0; sub < 8; ++sub) {
@@ -174,13 +174,17 @@ ActivationFormat activation_format(DType weight) {
   switch (weight) {
     case DType::Q8_0:
     case DType::Q4_0:
-    case DType::Q5_0: return ActivationFormat::kQ8_0;
+    case DType::Q5_0:
+      return ActivationFormat::kQ8_0;
     case DType::Q4_1:
-    case DType::Q5_1: return ActivationFormat::kQ8_1;
+    case DType::Q5_1:
+      return ActivationFormat::kQ8_1;
     case DType::Q4_K:
     case DType::Q5_K:
-    case DType::Q6_K: return ActivationFormat::kQ8_K;
-    default: fail("quantized dot product: ", dtype_name(weight), " is not a block format");
+    case DType::Q6_K:
+      return ActivationFormat::kQ8_K;
+    default:
+      fail("quantized dot product: ", dtype_name(weight), " is not a block format");
   }
 }
 
@@ -190,9 +194,12 @@ ActivationFormat activation_format(DType weight) {
 size_t activation_row_bytes(DType weight, int64_t n) {
   const int64_t blocks = quant::row_blocks(weight, n, "activation_row_bytes");
   switch (quant::activation_format(weight)) {
-    case quant::ActivationFormat::kQ8_0: return size_t(blocks) * sizeof(quant::BlockQ8_0);
-    case quant::ActivationFormat::kQ8_1: return size_t(blocks) * sizeof(quant::BlockQ8_1);
-    case quant::ActivationFormat::kQ8_K: return size_t(blocks) * sizeof(quant::BlockQ8_K);
+    case quant::ActivationFormat::kQ8_0:
+      return size_t(blocks) * sizeof(quant::BlockQ8_0);
+    case quant::ActivationFormat::kQ8_1:
+      return size_t(blocks) * sizeof(quant::BlockQ8_1);
+    case quant::ActivationFormat::kQ8_K:
+      return size_t(blocks) * sizeof(quant::BlockQ8_K);
   }
   return 0;
 }
@@ -200,24 +207,36 @@ size_t activation_row_bytes(DType weight, int64_t n) {
 void quantize_activation_row(DType weight, const float* x, void* dst, int64_t n) {
   const int64_t blocks = quant::row_blocks(weight, n, "quantize_activation_row");
   switch (quant::activation_format(weight)) {
-    case quant::ActivationFormat::kQ8_0: return quant::quantize_q8_0(x, dst, blocks);
-    case quant::ActivationFormat::kQ8_1: return quant::quantize_q8_1(x, dst, blocks);
-    case quant::ActivationFormat::kQ8_K: return quant::quantize_q8_k(x, dst, blocks);
+    case quant::ActivationFormat::kQ8_0:
+      return quant::quantize_q8_0(x, dst, blocks);
+    case quant::ActivationFormat::kQ8_1:
+      return quant::quantize_q8_1(x, dst, blocks);
+    case quant::ActivationFormat::kQ8_K:
+      return quant::quantize_q8_k(x, dst, blocks);
   }
 }
 
 float vec_dot_row(DType weight, const void* weight_row, const void* activation_row, int64_t n) {
   const int64_t blocks = n / dtype_block_elements(weight);
   switch (weight) {
-    case DType::Q8_0: return quant::dot_q8_0(weight_row, activation_row, blocks);
-    case DType::Q4_0: return quant::dot_q4_0(weight_row, activation_row, blocks);
-    case DType::Q4_1: return quant::dot_q4_1(weight_row, activation_row, blocks);
-    case DType::Q5_0: return quant::dot_q5_0(weight_row, activation_row, blocks);
-    case DType::Q5_1: return quant::dot_q5_1(weight_row, activation_row, blocks);
-    case DType::Q4_K: return quant::dot_q4_k(weight_row, activation_row, blocks);
-    case DType::Q5_K: return quant::dot_q5_k(weight_row, activation_row, blocks);
-    case DType::Q6_K: return quant::dot_q6_k(weight_row, activation_row, blocks);
-    default: fail("vec_dot_row: ", dtype_name(weight), " is not a block format");
+    case DType::Q8_0:
+      return quant::dot_q8_0(weight_row, activation_row, blocks);
+    case DType::Q4_0:
+      return quant::dot_q4_0(weight_row, activation_row, blocks);
+    case DType::Q4_1:
+      return quant::dot_q4_1(weight_row, activation_row, blocks);
+    case DType::Q5_0:
+      return quant::dot_q5_0(weight_row, activation_row, blocks);
+    case DType::Q5_1:
+      return quant::dot_q5_1(weight_row, activation_row, blocks);
+    case DType::Q4_K:
+      return quant::dot_q4_k(weight_row, activation_row, blocks);
+    case DType::Q5_K:
+      return quant::dot_q5_k(weight_row, activation_row, blocks);
+    case DType::Q6_K:
+      return quant::dot_q6_k(weight_row, activation_row, blocks);
+    default:
+      fail("vec_dot_row: ", dtype_name(weight), " is not a block format");
   }
 }
 

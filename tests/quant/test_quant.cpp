@@ -61,12 +61,18 @@ double legacy_block_bound(DType type, const float* x) {
   }
   const double range = double(max) - min;
   switch (type) {
-    case DType::Q8_0: return amax / 127.0 * 0.5 + 127 * f16_error(amax / 127.0);
-    case DType::Q4_0: return amax / 8.0 + 8 * f16_error(amax / 8.0);
-    case DType::Q5_0: return amax / 16.0 + 16 * f16_error(amax / 16.0);
-    case DType::Q4_1: return range / 15 * 0.5 + 15 * f16_error(range / 15) + f16_error(min);
-    case DType::Q5_1: return range / 31 * 0.5 + 31 * f16_error(range / 31) + f16_error(min);
-    default: return 0;
+    case DType::Q8_0:
+      return amax / 127.0 * 0.5 + 127 * f16_error(amax / 127.0);
+    case DType::Q4_0:
+      return amax / 8.0 + 8 * f16_error(amax / 8.0);
+    case DType::Q5_0:
+      return amax / 16.0 + 16 * f16_error(amax / 16.0);
+    case DType::Q4_1:
+      return range / 15 * 0.5 + 15 * f16_error(range / 15) + f16_error(min);
+    case DType::Q5_1:
+      return range / 31 * 0.5 + 31 * f16_error(range / 31) + f16_error(min);
+    default:
+      return 0;
   }
 }
 
@@ -95,8 +101,8 @@ TEST(QuantRoundTrip, KQuantsRelativeRmsError) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
-  for (auto [type, bound] : {std::pair{DType::Q4_K, 0.095}, std::pair{DType::Q5_K, 0.048},
-                             std::pair{DType::Q6_K, 0.024}}) {
+  for (auto [type, bound] :
+       {std::pair{DType::Q4_K, 0.095}, std::pair{DType::Q5_K, 0.048}, std::pair{DType::Q6_K, 0.024}}) {
     for (float scale : {1.0f, 1e-3f, 300.0f}) {
       const auto x = gaussian(1024, rng, scale);
       const auto back = round_trip(type, x);
@@ -116,8 +122,8 @@ TEST(QuantRoundTrip, ZeroRowsStayZeroAndConstantBlocksAreExactWhereRepresentable
     for (float v : round_trip(type, zeros)) EXPECT_EQ(v, 0.0f) << dtype_name(type);
   }
   // Constant blocks whose scale is exact in f16 (127 / 127, -2 / -8, -2 / -16) land on the grid exactly.
-  for (auto [type, value] : {std::pair{DType::Q8_0, 127.0f}, std::pair{DType::Q4_0, -2.0f},
-                             std::pair{DType::Q5_0, -2.0f}}) {
+  for (auto [type, value] :
+       {std::pair{DType::Q8_0, 127.0f}, std::pair{DType::Q4_0, -2.0f}, std::pair{DType::Q5_0, -2.0f}}) {
     for (float v : round_trip(type, std::vector<float>(256, value))) EXPECT_EQ(v, value) << dtype_name(type);
   }
 }

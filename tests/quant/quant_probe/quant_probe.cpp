@@ -74,7 +74,8 @@ int run(const std::vector<std::string>& args) {
     const size_t row_bytes = dtype_row_bytes(type, n);
     const int64_t rows = rows_in(input.size(), row_bytes, args[3]);
     std::vector<float> out(size_t(rows * n));
-    for (int64_t r = 0; r < rows; ++r) dequantize_row(type, input.data() + size_t(r) * row_bytes, out.data() + r * n, n);
+    for (int64_t r = 0; r < rows; ++r)
+      dequantize_row(type, input.data() + size_t(r) * row_bytes, out.data() + r * n, n);
     write_file(out_path, out.data(), out.size() * sizeof(float));
   } else if (op == "vec_dot" && args.size() == 6) {
     const auto activations = read_file(args[4]);
