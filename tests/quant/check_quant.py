@@ -89,7 +89,8 @@ def edge_rows(rng, n):
 class Probe:
     def __init__(self, path):
         self.path = path
-        self.tmp = tempfile.mkdtemp(prefix="quant_probe_")
+        self._dir = tempfile.TemporaryDirectory(prefix="quant_probe_")  # removed when the checker exits
+        self.tmp = self._dir.name
 
     def run(self, op, type_name, n, *arrays, out_dtype):
         paths = []
