@@ -622,6 +622,22 @@ static int cmd_info(int argc, char ** argv) {
     return 0;
 }
 
+/* llama-quantize's own path: llama_model_quantize with its defaults (no importance matrix) and one llama_ftype. */
+static int cmd_quantize(int argc, char ** argv) {
+    if (argc < 3) die("quantize: usage: quantize IN.gguf OUT.gguf FTYPE (a llama_ftype number) [--threads N]");
+    struct llama_model_quantize_params params = llama_model_quantize_default_params();
+    char * end = NULL;
+    const long ftype = strtol(argv[2], &end, 10);
+    if (!end || *end || ftype < 0) die("quantize: FTYPE '%s' is not a llama_ftype number", argv[2]);
+    params.ftype = (enum llama_ftype) ftype;
+    params.nthread = 2;
+    if (argc >= 5 && !strcmp(argv[3], "--threads")) params.nthread = atoi(argv[4]);
+    const uint32_t rc = llama_model_quantize(argv[0], argv[1], &params);
+    if (rc != 0) die("quantize: llama_model_quantize failed (%u) for %s", rc, argv[0]);
+    printf("{\"out\":\"%s\",\"ftype\":%ld}\n", argv[1], ftype);
+    return 0;
+}
+
 /* The folder of the loaded libllama, where the CPU backend variants lie. */
 static const char * default_lib_dir(void) {
     static char dir[4096];
@@ -640,7 +656,8 @@ static void usage(void) {
           "  detokenize GGUF [--remove-special] [--no-unparse-special]   stdin: JSON id arrays, stdout: JSON strings\n"
           "  logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N] [--llama-defaults]\n"
           "  generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos] [--llama-defaults]\n"
-          "  info GGUF [--vocab-only]\n",
+          "  info GGUF [--vocab-only]\n"
+          "  quantize IN.gguf OUT.gguf FTYPE [--threads N]   llama_model_quantize, FTYPE a llama_ftype number\n",
           stderr);
     exit(1);
 }
@@ -667,6 +684,7 @@ int main(int argc, char ** argv) {
     else if (!strcmp(cmd, "logits")) rc = cmd_logits(argc - i, argv + i);
     else if (!strcmp(cmd, "generate")) rc = cmd_generate(argc - i, argv + i);
     else if (!strcmp(cmd, "info")) rc = cmd_info(argc - i, argv + i);
+    else if (!strcmp(cmd, "quantize")) rc = cmd_quantize(argc - i, argv + i);
     else {
         fprintf(stderr, "llama_driver: unknown command '%s'\n", cmd);
         usage();

@@ -21,6 +21,9 @@
       Greedy decoding: the prompt in one batch, then one token at a time, next = the first index of the largest
       logit (as numpy.argmax). Stops after N tokens, or after an end-of-generation token (which is included)
       unless --ignore-eos. stdout: {"tokens": [...generated ids only...], "stopped_at_eog": bool}.
+  llama_driver.py --peer PEER quantize IN.gguf OUT.gguf FTYPE [--threads N]
+      llama-quantize itself: llama_model_quantize with its default parameters (no importance matrix) to the
+      llama_ftype number FTYPE (15 = Q4_K_M, 7 = Q8_0, ...). stdout: {"out": OUT, "ftype": FTYPE}.
   llama_driver.py --peer PEER info GGUF [--vocab-only]
       Loads the model (tensors mapped, not read) and prints {"n_vocab", "n_ctx_train", "n_embd", "n_layer",
       "vocab_type" (llama_vocab_type: 2 = BPE), "bos", "eos", "add_bos", "add_eos", "weights_loaded", "n_params",
@@ -136,11 +139,11 @@ def _absolute_out(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                      usage="llama_driver.py --peer PEER [--verbose] [--no-mmap] "
-                                           "{tokenize,detokenize,logits,generate,info,build} ...")
+                                           "{tokenize,detokenize,logits,generate,info,quantize,build} ...")
     parser.add_argument("--peer", required=True, help="the folder llama_cpp_peer.py installed into")
     parser.add_argument("--verbose", action="store_true", help="print all of llama.cpp's log on stderr")
     parser.add_argument("--no-mmap", action="store_true", help="read the weights into memory instead of mapping")
-    parser.add_argument("command", choices=["tokenize", "detokenize", "logits", "generate", "info", "build"])
+    parser.add_argument("command", choices=["tokenize", "detokenize", "logits", "generate", "info", "quantize", "build"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     try:

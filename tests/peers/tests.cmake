@@ -7,3 +7,10 @@ foreach(part IN ITEMS tokenize llama deepseek errors)
                    --peer ${DSMOE_LLAMA_CPP_PEER} --part ${part})
   set_tests_properties(peers.llama_driver.${part} PROPERTIES FIXTURES_REQUIRED llama_cpp_peer TIMEOUT 300)
 endforeach()
+
+# dsmoe quantize against llama-quantize itself (llama_model_quantize): same tensors, types and bytes for every
+# file type, on the shipped model and a random 9-layer MoE.
+add_test(NAME peers.quantize_vs_llama_cpp
+         COMMAND ${DSMOE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/check_quantize.py
+                 --dsmoe $<TARGET_FILE:dsmoe> --peer ${DSMOE_LLAMA_CPP_PEER})
+set_tests_properties(peers.quantize_vs_llama_cpp PROPERTIES FIXTURES_REQUIRED llama_cpp_peer TIMEOUT 600)
