@@ -30,7 +30,7 @@ std::vector<int64_t> parse_shape(const nlohmann::json& entry, const std::string&
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
+SafetensorsFile::SafetensorsFile(const std::string& path, FileAccess access) : file_(path, access) {
   const size_t file_size = file_.size();
   if (file_size < 8) fail(path, ": truncated safetensors file (", file_size, " bytes, header length needs 8)");
   uint64_t header_len = 0;

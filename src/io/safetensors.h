@@ -15,7 +15,8 @@ namespace dsmoe {
 
 class SafetensorsFile {
  public:
-  explicit SafetensorsFile(const std::string& path);  // throws Error naming the file and tensor
+  // throws Error naming the file and tensor; kReadIntoMemory reads the file instead of mapping it (--no-mmap)
+  explicit SafetensorsFile(const std::string& path, FileAccess access = FileAccess::kMap);
 
   const std::string& path() const { return file_.path(); }
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }

@@ -9,7 +9,8 @@
 namespace dsmoe {
 namespace fs = std::filesystem;
 
-SafetensorsStore::SafetensorsStore(const std::string& model_dir) : directory_(model_dir) {
+SafetensorsStore::SafetensorsStore(const std::string& model_dir, FileAccess access)
+    : directory_(model_dir), access_(access) {
   const fs::path dir(model_dir);
   const fs::path index_path = dir / "model.safetensors.index.json";
   const fs::path single_path = dir / "model.safetensors";
@@ -43,7 +44,7 @@ SafetensorsStore::SafetensorsStore(const std::string& model_dir) : directory_(mo
 }
 
 void SafetensorsStore::add_file(const std::string& path) {
-  files_.push_back(std::make_unique<SafetensorsFile>(path));
+  files_.push_back(std::make_unique<SafetensorsFile>(path, access_));
   const SafetensorsFile* file = files_.back().get();
   for (const auto& [name, view] : file->tensors()) {
     auto [it, inserted] = owner_.emplace(name, file);

@@ -24,7 +24,7 @@ class TensorSource {
 
 class SafetensorsStore : public TensorSource {
  public:
-  explicit SafetensorsStore(const std::string& model_dir);
+  explicit SafetensorsStore(const std::string& model_dir, FileAccess access = FileAccess::kMap);
 
   const TensorView* find(const std::string& name) const override;
   std::vector<std::string> names() const override;
@@ -34,6 +34,7 @@ class SafetensorsStore : public TensorSource {
 
  private:
   std::string directory_;
+  FileAccess access_;
   void add_file(const std::string& path);
 
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

@@ -27,13 +27,14 @@ nlohmann::json optional_json(const std::filesystem::path& path) {
   return std::filesystem::exists(path) ? read_json_file(path.string()) : nlohmann::json::object();
 }
 
-ModelFiles open_hf_folder(const std::string& dir) {
+ModelFiles open_hf_folder(const std::string& dir, const OpenOptions& options) {
   const std::filesystem::path folder(dir);
   ModelFiles files;
   files.path = dir;
   files.format = ModelFormat::kHfFolder;
   files.config = load_model_config((folder / "config.json").string());
-  auto store = std::make_unique<SafetensorsStore>(dir);
+  auto store =
+      std::make_unique<SafetensorsStore>(dir, options.use_mmap ? FileAccess::kMap : FileAccess::kReadIntoMemory);
   files.description = cat("HF folder, ", store->file_count(), " safetensors file", store->file_count() == 1 ? "" : "s");
   files.weights = std::make_unique<OwningHfWeightSource>(std::move(store));
   if (std::filesystem::exists(folder / "tokenizer.json")) {
@@ -83,8 +84,7 @@ bool is_gguf_path(const std::string& path) {
 ModelFiles open_model_files(const std::string& path, const OpenOptions& options) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
-    (void)options;  // TODO(no-mmap for safetensors)
-    return open_hf_folder(path);
+    return open_hf_folder(path, options);
   }
   if (!std::filesystem::exists(path, error))
     fail(path, ": no such file or folder (expected a model folder or a .gguf file)");

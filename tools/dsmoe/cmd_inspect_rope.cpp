@@ -16,9 +16,10 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "loaders/gguf_model.h"
 #include "loaders/hf_config.h"
-#include "model/config.h"
 #include "loaders/rope_config.h"
+#include "model/config.h"
 #include "rope/position_baselines.h"
 #include "rope/rope_apply.h"
 #include "rope/rope_axes.h"
@@ -57,9 +58,9 @@ struct InspectRopeArgs {
 struct RopeSetup {
   ModelConfig config;
   RopeParams params;
-  RopeFrequencies used;           // the plan at --ctx, as the model would run
-  std::vector<float> original;    // the unscaled ladder theta^(-2j/d) the model was trained with
-  int64_t train = 0;              // L: max_position_embeddings, or L0 when a scaling is configured
+  RopeFrequencies used;         // the plan at --ctx, as the model would run
+  std::vector<float> original;  // the unscaled ladder theta^(-2j/d) the model was trained with
+  int64_t train = 0;            // L: max_position_embeddings, or L0 when a scaling is configured
   int64_t ctx = 0;
   bool scaled = false;
 };
@@ -68,10 +69,14 @@ RopeSetup load_setup(const InspectRopeArgs& args) {
   if (args.model_dir.empty() == args.config_path.empty()) {
     fail("inspect rope: give exactly one of -m DIR or --config FILE");
   }
-  const std::string path =
-      args.config_path.empty() ? (std::filesystem::path(args.model_dir) / "config.json").string() : args.config_path;
   RopeSetup s;
-  s.config = load_model_config(path);
+  if (!args.config_path.empty()) {
+    s.config = load_model_config(args.config_path);
+  } else if (is_gguf_path(args.model_dir)) {
+    s.config = gguf_model_config(GgufFile(args.model_dir));  // metadata only; the weights stay unread
+  } else {
+    s.config = load_model_config((std::filesystem::path(args.model_dir) / "config.json").string());
+  }
   apply_rope_overrides(s.config, args.rope.overrides());
   s.ctx = args.app->count("--ctx") > 0 ? args.ctx : s.config.max_position_embeddings;
   if (s.ctx < 2 || s.ctx >= (int64_t(1) << 31)) fail("inspect rope: --ctx must be in [2, 2^31), found ", s.ctx);
@@ -156,24 +161,26 @@ void print_summary(const RopeSetup& s, const std::vector<PairRow>& rows) {
   const double beta_fast = yarn ? sc.beta_fast : 32.0, beta_slow = yarn ? sc.beta_slow : 1.0;
   const double low = correction_dim(s, beta_fast), high = correction_dim(s, beta_slow);
   std::cout << "\nSummary\n";
-  std::cout << "  training context L = " << s.train << (s.scaled ? " (the scaling's L0: original_max_position_embeddings, else max_position_embeddings)" : "")
+  std::cout << "  training context L = " << s.train
+            << (s.scaled ? " (the scaling's L0: original_max_position_embeddings, else max_position_embeddings)" : "")
             << ", positions 0.." << s.train - 1 << "; --ctx " << s.ctx << "\n";
   std::cout << "  pairs with a full turn in L:  " << turning.size() << " of " << rows.size() << " ("
             << index_range(turning) << "): angles past L repeat angles seen in training, they extrapolate\n";
-  std::cout << "  pairs that never turn in L:   " << never.size() << " of " << rows.size() << " ("
-            << index_range(never) << "): wavelength > L-1 = " << s.train - 1 << " tokens\n";
+  std::cout << "  pairs that never turn in L:   " << never.size() << " of " << rows.size() << " (" << index_range(never)
+            << "): wavelength > L-1 = " << s.train - 1 << " tokens\n";
   std::cout << "  never-turning pairs reaching angles unseen in training within ctx " << s.ctx << ": " << unseen.size()
-            << " (" << index_range(unseen) << ")"
-            << (s.ctx <= s.train ? "; ctx <= L, nothing to extrapolate" : "") << "\n";
-  std::cout << "  critical pair: " << (never.empty() ? std::string("none (every pair turns)") : fmt("j = %ld", long(never[0])))
+            << " (" << index_range(unseen) << ")" << (s.ctx <= s.train ? "; ctx <= L, nothing to extrapolate" : "")
+            << "\n";
+  std::cout << "  critical pair: "
+            << (never.empty() ? std::string("none (every pair turns)") : fmt("j = %ld", long(never[0])))
             << ", the first that never turns in L; "
             << fmt("continuous critical index corr(1) = %.3f (the pair with wavelength exactly L)", high) << "\n";
-  std::cout << fmt("  YaRN correction dims at L = %ld, theta %g, d %ld: corr(beta_fast %g) = %.3f -> low %g, corr(beta_slow "
-                   "%g) = %.3f -> high %g",
-                   long(s.train), s.params.theta, long(s.params.rotary_dim), beta_fast, low,
-                   std::max(std::floor(low), 0.0), beta_slow, high,
-                   std::min(std::ceil(high), double(s.params.rotary_dim) - 1))
-            << " (YaRN keeps pairs below low, divides pairs above high by s, ramps between)\n";
+  std::cout
+      << fmt("  YaRN correction dims at L = %ld, theta %g, d %ld: corr(beta_fast %g) = %.3f -> low %g, corr(beta_slow "
+             "%g) = %.3f -> high %g",
+             long(s.train), s.params.theta, long(s.params.rotary_dim), beta_fast, low, std::max(std::floor(low), 0.0),
+             beta_slow, high, std::min(std::ceil(high), double(s.params.rotary_dim) - 1))
+      << " (YaRN keeps pairs below low, divides pairs above high by s, ramps between)\n";
   const double f = double(s.used.attention_factor), m = double(s.used.softmax_scale);
   std::cout << fmt("  attention factor on cos/sin: %.6g; softmax scale multiplier: %.6g; the logits scale by f^2 * m = "
                    "%.6g",
@@ -237,7 +244,8 @@ void decay(const RopeSetup& s, const std::string& plot_dir) {
           long(s.config.head_dim), long(s.params.rotary_dim));
   std::cout << "\nLong-term decay (RoFormer 3.4.3), relative distance r = 0.." << s.ctx - 1 << ", log-spaced\n";
   std::cout << "  all_ones: " << quantity << "\n";
-  std::cout << "  bound:    mean over j = 1..d/2 of |sum_{k<j} e^{i r theta_k}|, divided by its value (d/2+1)/2 at r = 0\n";
+  std::cout
+      << "  bound:    mean over j = 1..d/2 of |sum_{k<j} e^{i r theta_k}|, divided by its value (d/2+1)/2 at r = 0\n";
   if (s.scaled) std::cout << "  unscaled: all_ones with the trained frequencies, for comparison\n";
   std::cout << fmt("%10s %10s %10s", "r", "all_ones", "bound") << (s.scaled ? fmt(" %10s", "unscaled") : "") << "\n";
   std::vector<int64_t> table = {0};
@@ -249,7 +257,8 @@ void decay(const RopeSetup& s, const std::string& plot_dir) {
   if (plot_dir.empty()) return;
   LinePlot plot;
   plot.title = "RoPE long-term decay (RoFormer 3.4.3)";
-  plot.subtitle = quantity + "\nbound: mean over j of |sum_{k<j} e^(i r theta_k)|, divided by (d/2+1)/2, its value at r = 0";
+  plot.subtitle =
+      quantity + "\nbound: mean over j of |sum_{k<j} e^(i r theta_k)|, divided by (d/2+1)/2, its value at r = 0";
   plot.x_label = "relative distance r (tokens, log scale)";
   plot.y_label = "normalised score";
   plot.log_x = true;
@@ -267,7 +276,8 @@ void decay(const RopeSetup& s, const std::string& plot_dir) {
   }
   plot.series = {ones, bound};
   if (s.scaled) plot.series.push_back(unscaled);
-  if (s.train - 1 < s.ctx - 1) plot.vertical_lines.push_back({double(s.train - 1), fmt("L-1 = %ld", long(s.train - 1))});
+  if (s.train - 1 < s.ctx - 1)
+    plot.vertical_lines.push_back({double(s.train - 1), fmt("L-1 = %ld", long(s.train - 1))});
   plot.horizontal_lines.push_back({0.0, ""});
   write_line_plot((std::filesystem::path(plot_dir) / "decay.svg").string(), plot);
 }
@@ -275,9 +285,10 @@ void decay(const RopeSetup& s, const std::string& plot_dir) {
 void frequency_plot(const RopeSetup& s, const std::vector<PairRow>& rows, const std::string& plot_dir) {
   LinePlot plot;
   plot.title = "RoPE wavelength per rotary pair";
-  plot.subtitle = fmt("wavelength = 2 pi / inv_freq; theta %g, rotary dim %ld, scaling %s\na pair turns fully in "
-                      "training iff its trained wavelength <= L-1",
-                      s.params.theta, long(s.params.rotary_dim), to_string(s.params.scaling.type));
+  plot.subtitle =
+      fmt("wavelength = 2 pi / inv_freq; theta %g, rotary dim %ld, scaling %s\na pair turns fully in "
+          "training iff its trained wavelength <= L-1",
+          s.params.theta, long(s.params.rotary_dim), to_string(s.params.scaling.type));
   plot.x_label = "rotary pair j";
   plot.y_label = "wavelength (tokens, log scale)";
   plot.log_y = true;
@@ -307,9 +318,8 @@ Grid parse_grid(const std::string& text) {
   // RxC with 1 to 5 digits each (no std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized at -O1).
   const size_t x = text.find('x');
   const auto digits = [](std::string_view part) {
-    return !part.empty() && part.size() <= 5 && std::all_of(part.begin(), part.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    return !part.empty() && part.size() <= 5 &&
+           std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if (x == std::string::npos || !digits(std::string_view(text).substr(0, x)) ||
       !digits(std::string_view(text).substr(x + 1))) {
@@ -444,25 +454,28 @@ void two_d(const RopeSetup& s, const InspectRopeArgs& args) {
   const double pe_only_diff = max_difference(sinusoidal_scores(g, content, a_row, a_col, false, s.params.theta),
                                              sinusoidal_scores(g, content, b_row, b_col, false, s.params.theta));
 
-  std::cout << "\n2-D position encodings on a " << g.rows << "x" << g.columns << " patch grid, " << what
-            << " of dim " << 2 * pairs << "; query at anchor + (dr, dc), key at the anchor\n";
+  std::cout << "\n2-D position encodings on a " << g.rows << "x" << g.columns << " patch grid, " << what << " of dim "
+            << 2 * pairs << "; query at anchor + (dr, dc), key at the anchor\n";
   std::cout << "  axial RoPE: " << row_pairs << " pairs follow the row, " << pairs - row_pairs
             << " the column, each axis its own ladder theta^(-2k/" << 2 * row_pairs << "), theta " << s.params.theta
             << " (unscaled), rotate-half; score = (R(anchor + offset) q).(R(anchor) k)\n";
   print_offset_map("axial RoPE q.k at " + a_name, rope_a);
-  std::cout << fmt("  rope_2d max |score(%s) - score(%s)| over dr, dc in -8..8 = %.3e  (translation invariant: "
-                   "only float32 rounding)\n",
-                   a_name.c_str(), b_name.c_str(), rope_diff);
-  std::cout << "  sinusoidal absolute (Vaswani 3.5, base " << s.params.theta
-            << "), position = row * " << g.columns << " + column; score = (PE(p) + q).(PE(p') + k)\n";
+  std::cout << fmt(
+      "  rope_2d max |score(%s) - score(%s)| over dr, dc in -8..8 = %.3e  (translation invariant: "
+      "only float32 rounding)\n",
+      a_name.c_str(), b_name.c_str(), rope_diff);
+  std::cout << "  sinusoidal absolute (Vaswani 3.5, base " << s.params.theta << "), position = row * " << g.columns
+            << " + column; score = (PE(p) + q).(PE(p') + k)\n";
   print_offset_map("sinusoidal (PE + q).(PE + k) at " + a_name, sin_a);
   print_offset_map("sinusoidal (PE + q).(PE + k) at " + b_name, sin_b);
-  std::cout << fmt("  sinusoidal max |score(%s) - score(%s)| over dr, dc in -8..8 = %.3e  (depends on the absolute "
-                   "position: the content-position cross terms q.PE(p') + PE(p).k)\n",
-                   a_name.c_str(), b_name.c_str(), sin_diff);
-  std::cout << fmt("  sinusoidal_pe_only max |PE.PE difference| = %.3e  (PE(p).PE(p') = sum_i cos((p - p') w_i) is "
-                   "itself relative; the absolute dependence enters through the content terms)\n",
-                   pe_only_diff);
+  std::cout << fmt(
+      "  sinusoidal max |score(%s) - score(%s)| over dr, dc in -8..8 = %.3e  (depends on the absolute "
+      "position: the content-position cross terms q.PE(p') + PE(p).k)\n",
+      a_name.c_str(), b_name.c_str(), sin_diff);
+  std::cout << fmt(
+      "  sinusoidal_pe_only max |PE.PE difference| = %.3e  (PE(p).PE(p') = sum_i cos((p - p') w_i) is "
+      "itself relative; the absolute dependence enters through the content terms)\n",
+      pe_only_diff);
   if (args.plot_dir.empty()) return;
   const std::filesystem::path dir(args.plot_dir);
   heat_map((dir / "score_2d_rope.svg").string(), "2-D axial RoPE: q.k by (row, column) offset",
@@ -470,8 +483,8 @@ void two_d(const RopeSetup& s, const InspectRopeArgs& args) {
                long(2 * pairs), long(row_pairs), long(pairs - row_pairs), s.params.theta, rope_diff),
            {{a_name, rope_a}, {b_name, rope_b}});
   heat_map((dir / "score_2d_sinusoidal.svg").string(), "Sinusoidal absolute encoding: (PE(p)+q).(PE(p')+k)",
-           fmt("%s, dim %ld, p = row*%ld + column on a %ldx%ld grid; max difference between anchors %.3g",
-               what.c_str(), long(2 * pairs), long(g.columns), long(g.rows), long(g.columns), sin_diff),
+           fmt("%s, dim %ld, p = row*%ld + column on a %ldx%ld grid; max difference between anchors %.3g", what.c_str(),
+               long(2 * pairs), long(g.columns), long(g.rows), long(g.columns), sin_diff),
            {{a_name, sin_a}, {b_name, sin_b}});
 }
 
@@ -496,11 +509,13 @@ int run_inspect_rope(const InspectRopeArgs& args) {
 }  // namespace
 
 Handler add_inspect_rope_command(CLI::App& inspect) {
-  CLI::App* sub = inspect.add_subcommand("rope", "RoPE per rotary pair: frequencies, wavelengths, which pairs "
-                                                 "extrapolate; score decay with distance; 2-D RoPE vs sinusoidal");
+  CLI::App* sub = inspect.add_subcommand("rope",
+                                         "RoPE per rotary pair: frequencies, wavelengths, which pairs "
+                                         "extrapolate; score decay with distance; 2-D RoPE vs sinusoidal");
   auto args = std::make_shared<InspectRopeArgs>();
   args->app = sub;
-  sub->add_option("-m,--model", args->model_dir, "model directory (only its config.json is read)");
+  sub->add_option("-m,--model", args->model_dir,
+                  "model folder (only its config.json is read) or .gguf (only its metadata)");
   sub->add_option("--config", args->config_path, "a config.json alone");
   sub->add_option("--ctx", args->ctx, "the context to judge extrapolation at (default: max_position_embeddings)");
   sub->add_option("--plot", args->plot_dir, "write frequencies.svg, decay.svg, score_2d_*.svg into this folder");
