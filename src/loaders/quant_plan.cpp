@@ -70,6 +70,7 @@ DType tensor_storage_type(FileType type, const ModelConfig& config, WeightRole r
   const bool output =
       role == WeightRole::kOutput || (config.tie_word_embeddings && role == WeightRole::kTokenEmbedding);
   const int64_t n_layers = config.num_hidden_layers;
+  const bool eight_experts = config.n_routed_experts == 8;
   if (output) {
     // llama.cpp picks Q8_0 outright when the K-quant block does not divide the row.
     if (row_length % 256 != 0) return fit_row(DType::Q8_0, row_length);
@@ -78,6 +79,11 @@ DType tensor_storage_type(FileType type, const ModelConfig& config, WeightRole r
     if ((type == FileType::kQ4_K_M || type == FileType::kQ5_K_M) && use_more_bits(layer, n_layers))
       wanted = DType::Q6_K;
     if (type == FileType::kQ4_K_S && layer < 4) wanted = DType::Q5_K;
+    if (eight_experts) wanted = DType::Q8_0;  // llama.cpp's rule for Mixtral-like models, whatever the arch
+  } else if (role == WeightRole::kKey) {
+    if (eight_experts) wanted = DType::Q8_0;
+  } else if (role == WeightRole::kAttentionOutput) {
+    if (eight_experts && (type == FileType::kQ4_K_S || type == FileType::kQ4_K_M)) wanted = DType::Q5_K;
   } else if (is_ffn_down(role)) {
     if ((type == FileType::kQ4_K_M || type == FileType::kQ5_K_M) && use_more_bits(layer, n_layers))
       wanted = DType::Q6_K;

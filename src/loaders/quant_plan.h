@@ -7,6 +7,8 @@
 //   q4_k_m / q5_k_m: attn_v and every ffn_down (dense, routed experts, shared experts) in layers where
 //     use_more_bits(layer) holds (the first and last eighth of the layers and every third between) are Q6_K;
 //   q4_k_s: attn_v of the first 4 layers and ffn_down of the first eighth of the layers are Q5_K;
+//   exactly 8 routed experts (llama.cpp's Mixtral rule, applied to any architecture): attn_k and attn_v are Q8_0,
+//     and attn_output is Q5_K in q4_k_s/q4_k_m;
 //   a row length that is not a whole number of blocks falls back: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
 //     and to F16 when even 32 does not divide it (DeepSeek-MoE 16B's experts are 1408 wide, so its
 //     ffn_down_exps are Q5_0 / Q8_0 in a Q4_K_M file).

@@ -9,10 +9,6 @@ foreach(case IN ITEMS hf_vs_gguf gguf_py_writer llama_cpp llama_cpp_quantized qu
                    --dsmoe $<TARGET_FILE:dsmoe> --peer ${DSMOE_LLAMA_CPP_PEER} --case ${case})
   set_tests_properties(formats.${case} PROPERTIES FIXTURES_REQUIRED llama_cpp_peer TIMEOUT 240)
 endforeach()
-# dsmoe's quant_plan has no rule for exactly 8 routed experts, where llama.cpp's llama_tensor_get_type raises
-# attn_v and attn_k to Q8_0 and attn_output to Q5_K (q4_k_s/q4_k_m). Reported to the owner of src/loaders/quant_plan.*;
-# remove WILL_FAIL once the plan follows llama.cpp there.
-set_tests_properties(formats.quant_plan_8_experts PROPERTIES WILL_FAIL TRUE)
 # llama.cpp and dsmoe differ by ~5e-3..1e-2 relative on the shipped model's q8_0 / q4_k_m (and on some sequences
 # its q4_0) GGUFs while agreeing to ~3e-7 on F32 ones; unexplained, reported to the owner of src/quant/. Remove
 # WILL_FAIL once they agree within check_formats.py's TOL_LLAMA.
