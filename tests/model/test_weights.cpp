@@ -278,7 +278,7 @@ TEST(ModelLoad, TinyCheckpointLoads) {
 TEST(ModelLoad, NotADirectory) {
   TempDir dir;
   const std::string path = dir.file("nothing-here");
-  expect_error_containing([&] { (void)Model::load(path); }, {path, "not a model directory"});
+  expect_error_containing([&] { (void)Model::load(path); }, {path, "no such file or folder"});
 }
 
 TEST(ModelLoad, MissingConfigNamesThePath) {
