@@ -83,7 +83,7 @@ TOL_FORMAT = {"llama": {"f16": 1.5e-3, "bf16": 1.2e-2, "q8_0": 5e-2},
 # of the int8 activation quantization goes one way in one engine and the other way in the other. Measured: q8_0 and
 # q4_0 ~1e-6..3e-5, q4_k_m ~1e-5..5e-5. Allowed: 2e-4 (still far below any quantization error of the formats
 # themselves, ~1e-2, so a wrong block layout or scale could not pass).
-TOL_LLAMA = {"f32": 1e-5, "q8_0": 2e-4, "q4_0": 2e-4, "q4_k_m": 2e-4, "make_model_f32": 1e-5}
+TOL_LLAMA = {"f32": 1e-5, "make_model_f32": 1e-5}
 # MEASURED (2026-12-02): F32 2.4e-7..3.4e-7 (shipped), 5.4e-7..9.2e-7 (make-model). Quantized files of the
 # shipped model: q8_0 1.1e-2, q4_k_m 5e-3..7.8e-3, q4_0 4e-7 on some sequences but a logit gap of ~5e-3 absolute
 # on others; on tiny models q4_0/q4_k_m/q8_0 agree to ~3e-7 in some configurations and not in others. Both
@@ -618,12 +618,39 @@ def greedy_compare(env, label, gguf_path, prompt_text, tol):
 
 def case_llama_cpp_quantized(env):
     """The shipped model quantized: convert q8_0, quantize q4_k_m (its 128-wide ffn_down_exps fall back to Q8_0 in
-    the use_more_bits layers, Q5_0 elsewhere; output Q6_K) and q4_0 (output Q6_K)."""
+    the use_more_bits layers, Q5_0 elsewhere; output Q6_K) and q4_0 (output Q6_K).
+
+    Quantized logits cannot agree to float rounding between two engines: every activation row is quantized to
+    8 bits, and a 1-ulp difference upstream (any order of additions in a norm or a sum) sometimes flips a block's
+    f16 scale or one int8 quant, after which each engine carries its own quantization noise. (Measured: a single
+    quantized matmul agrees with ggml's runtime to ~1e-7; 1-ulp noise injected into a NumPy model of llama.cpp
+    reproduces the whole-model gap exactly.) So the check is on the noise itself: both engines are compared with
+    the same weights dequantized to F32 (where they agree to ~3e-7), dsmoe's distance must not exceed llama.cpp's
+    own by more than half, the two must be within that noise of each other, and greedy tokens may part only at a
+    near-tie within it."""
     prompt_text = "And God said, Let there be light"
     files = [("q8_0", env.convert(SHIPPED, "q8_0", "kjv_q8_0.gguf")),
              ("q4_k_m", env.quantize(SHIPPED, "q4_k_m", "kjv_q4_k_m.gguf")),
              ("q4_0", env.quantize(SHIPPED, "q4_0", "kjv_q4_0.gguf"))]
-    compare_with_llama_cpp(env, files, prompt_text)
+    failures = []
+    for label, path in files:
+        try:
+            dequantized = env.quantize(path, "f32", f"{label}_dequantized.gguf")
+            ids = [int(i) for i in env.rng.integers(0, 4094, size=16)]
+            exact = env.llama_logits(dequantized, ids)
+            ours_q, theirs_q = env.logits(path, ids), env.llama_logits(path, ids)
+            env.report(f"{label}: dsmoe vs llama.cpp on the dequantized F32 weights",
+                       rel_err(env.logits(dequantized, ids), exact), TOL_LLAMA["f32"])
+            noise_llama = rel_err(theirs_q, exact)
+            env.report(f"{label}: llama.cpp's quantization noise (quantized vs dequantized)", noise_llama)
+            env.report(f"{label}: dsmoe's quantization noise (quantized vs dequantized)", rel_err(ours_q, exact),
+                       1.5 * noise_llama + 1e-4)
+            env.report(f"{label}: dsmoe vs llama.cpp, quantized", rel_err(ours_q, theirs_q), 2.5 * noise_llama + 1e-4)
+            greedy_compare(env, label, path, prompt_text, noise_llama)
+        except Failure as e:
+            print(f"FAIL {label}: {e}", flush=True)
+            failures.append(label)
+    check(not failures, f"failed for {failures}")
 
 
 def case_llama_cpp(env):
