@@ -126,7 +126,7 @@ void print_parameters(const ModelConfig& c) {
 
 void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& bytes_by_dtype, bool measured, int64_t B,
                   int64_t S) {
-  std::cout << "\nWeight bytes" << (measured ? " (from the safetensors files)" : " (as torch_dtype)") << "\n";
+  std::cout << "\nWeight bytes" << (measured ? " (from the model files)" : " (as torch_dtype)") << "\n";
   int64_t total = 0;
   for (const auto& [dtype, bytes] : bytes_by_dtype) {
     std::cout << "  " << dtype << "  " << with_commas(bytes) << "  (" << human_bytes(bytes) << ")\n";
