@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "core/parallel.h"
 #include "io/gguf_writer.h"
 #include "loaders/gguf_names.h"
 #include "quant/quantize.h"
@@ -171,11 +170,7 @@ void write_gguf_model(const std::string& path, const ModelConfig& config, const 
             spec.key.role == WeightRole::kQuery ? config.num_attention_heads : config.num_key_value_heads;
         permute_rows_for_interleaved_rope(floats.data(), heads, config.head_dim, cols);
       }
-      unsigned char* dst = bytes.data() + size_t(part * rows_each) * row_bytes;
-      parallel_for(rows_each, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r)
-          quantize_row(t.dtype, floats.data() + r * cols, dst + size_t(r) * row_bytes, cols);
-      });
+      quantize_rows(t.dtype, floats.data(), bytes.data() + size_t(part * rows_each) * row_bytes, rows_each, cols);
     }
     out.write_tensor(t.name, bytes.data(), bytes.size());
     written += bytes.size();

@@ -64,13 +64,7 @@ RandomWeights::RandomWeights(const ModelConfig& config, DType dtype, uint64_t se
     const std::string name = hf_tensor_name(spec.key);
     auto& buffer = buffers_[name];
     buffer.resize((view.bytes() + 3) / 4);
-    auto* bytes = reinterpret_cast<unsigned char*>(buffer.data());
-    const int64_t row = view.row_elements();
-    const size_t row_bytes = view.row_bytes();
-    parallel_for(view.rows(), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r)
-        quantize_row(dtype, values.data() + r * row, bytes + size_t(r) * row_bytes, row);
-    });
+    quantize_rows(dtype, values.data(), buffer.data(), view.rows(), view.row_elements());
     view.data = buffer.data();
     bytes_ += view.bytes();
     store_.add(name, view);

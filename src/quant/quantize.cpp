@@ -3,6 +3,7 @@
 #include "quant/quantize.h"
 
 #include "core/errors.h"
+#include "core/parallel.h"
 #include "quant/row_kernels.h"
 
 namespace dsmoe {
@@ -51,6 +52,14 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
     default:
       fail("quantize_row: unknown type ", dtype_name(type));
   }
+}
+
+void quantize_rows(DType type, const float* src, void* dst, int64_t rows, int64_t cols) {
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  auto* out = static_cast<unsigned char*>(dst);
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) quantize_row(type, src + r * cols, out + size_t(r) * row_bytes, cols);
+  });
 }
 
 }  // namespace dsmoe

@@ -16,4 +16,9 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 // matrix), so the bytes equal llama.cpp's for the same input. F16/BF16 round to nearest even.
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
+// A [rows, cols] float32 matrix into `rows` rows of `type`, spread over threads. Each row is quantized alone, so
+// the bytes do not depend on the thread count. (Dequantizing whole rows needs no twin: blocks never cross a row,
+// so one dequantize_row over rows * cols values does it.)
+void quantize_rows(DType type, const float* src, void* dst, int64_t rows, int64_t cols);
+
 }  // namespace dsmoe

@@ -11,7 +11,6 @@
 
 #include "commands.h"
 #include "core/errors.h"
-#include "core/parallel.h"
 #include "generation_options.h"
 #include "io/json_file.h"
 #include "io/safetensors_writer.h"
@@ -74,11 +73,7 @@ void write_hf_folder(const MakeModelArgs& args, const nlohmann::json& config_jso
       values.resize(size_t(view.numel()));
       bytes.resize(view.bytes());
       random_tensor_values(spec, uint64_t(args.seed), values.data());
-      parallel_for(view.rows(), [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r)
-          quantize_row(dtype, values.data() + r * view.row_elements(), bytes.data() + size_t(r) * view.row_bytes(),
-                       view.row_elements());
-      });
+      quantize_rows(dtype, values.data(), bytes.data(), view.rows(), view.row_elements());
       writer.write_tensor(entry.name, bytes.data(), bytes.size());
       weight_map[entry.name] = shard_name(s);
       written += bytes.size();

@@ -57,10 +57,7 @@ int run_quantize(const QuantizeArgs& args) {
   options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
   const TensorValues values = [&](const WeightSpec& spec, float* out) {
     const std::optional<TensorView> view = source.find(spec.key);
-    const int64_t cols = view->row_elements();
-    const auto* bytes = static_cast<const unsigned char*>(view->data);
-    for (int64_t r = 0; r < view->rows(); ++r)
-      dequantize_row(view->dtype, bytes + size_t(r) * view->row_bytes(), out + r * cols, cols);
+    dequantize_row(view->dtype, view->data, out, view->numel());  // whole rows: blocks never cross one
   };
   write_gguf_model(args.output, config, vocab, values, options);
   bar.finish();

@@ -45,10 +45,10 @@ nlohmann::ordered_json read_ordered_json(const std::string& path) {
 
 // The template, in the order transformers prefers them: an explicit file, the model's
 // chat_template.jinja, its chat_template.json, then tokenizer_config.json's chat_template.
-std::string find_template(const TemplateArgs& args, const nlohmann::json& tokenizer_config,
+std::string find_template(const TemplateArgs& args, bool gguf, const nlohmann::json& tokenizer_config,
                           const std::string& config_name) {
   if (!args.template_path.empty()) return read_text(args.template_path);
-  if (!args.model_dir.empty() && !is_gguf_path(args.model_dir)) {
+  if (!args.model_dir.empty() && !gguf) {
     const std::filesystem::path dir(args.model_dir);
     if (std::filesystem::exists(dir / "chat_template.jinja")) return read_text((dir / "chat_template.jinja").string());
     if (std::filesystem::exists(dir / "chat_template.json")) {
@@ -62,11 +62,12 @@ std::string find_template(const TemplateArgs& args, const nlohmann::json& tokeni
 }
 
 int run_template(const TemplateArgs& args) {
+  const bool gguf = is_gguf_path(args.model_dir);  // the model is one GGUF file rather than a folder
   std::string config_name = "(no tokenizer config)";
   nlohmann::json tokenizer_config = nlohmann::json::object();
   if (!args.tokenizer_config_path.empty()) {
     config_name = args.tokenizer_config_path;
-  } else if (is_gguf_path(args.model_dir)) {
+  } else if (gguf) {
     config_name = args.model_dir + " (tokenizer.chat_template)";
     tokenizer_config = open_tokenizer_files(args.model_dir).tokenizer_config;
   } else if (!args.model_dir.empty()) {
@@ -74,11 +75,11 @@ int run_template(const TemplateArgs& args) {
   } else if (args.template_path.empty()) {
     fail("template: give -m DIR, --tokenizer-config FILE or --template FILE");
   }
-  if (config_name != "(no tokenizer config)" && !is_gguf_path(args.model_dir)) {
+  if (config_name != "(no tokenizer config)" && !gguf) {
     const bool optional = !args.model_dir.empty() && args.tokenizer_config_path.empty() && !args.template_path.empty();
     if (!optional || std::filesystem::exists(config_name)) tokenizer_config = read_json_file(config_name);
   }
-  const ChatTemplate chat_template(find_template(args, tokenizer_config, config_name));
+  const ChatTemplate chat_template(find_template(args, gguf, tokenizer_config, config_name));
 
   nlohmann::ordered_json input = read_ordered_json(args.messages_path);
   nlohmann::ordered_json messages;
