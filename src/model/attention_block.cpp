@@ -15,20 +15,20 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   const int64_t n_tokens = batch * n_new;
   const int64_t past = cache.length();
   const int64_t head_dim = c.head_dim;
-  std::vector<float> q(size_t(n_tokens * c.q_dim()));   // [batch, n_new, n_heads, head_dim]
-  std::vector<float> k(size_t(n_tokens * c.kv_dim()));  // [batch, n_new, n_kv_heads, head_dim]
-  std::vector<float> v(size_t(n_tokens * c.kv_dim()));
-  matmul_wt(x, n_tokens, w.q_proj, q.data());
-  matmul_wt(x, n_tokens, w.k_proj, k.data());
-  matmul_wt(x, n_tokens, w.v_proj, v.data());
+  ForwardWorkspace& ws = cache.workspace;
+  float* q = sized(ws.q, n_tokens * c.q_dim());   // [batch, n_new, n_heads, head_dim]
+  float* k = sized(ws.k, n_tokens * c.kv_dim());  // [batch, n_new, n_kv_heads, head_dim]
+  float* v = sized(ws.v, n_tokens * c.kv_dim());
+  const MatmulJob qkv[] = {{x, n_tokens, &w.q_proj, q}, {x, n_tokens, &w.k_proj, k}, {x, n_tokens, &w.v_proj, v}};
+  matmul_wt_batch(qkv, ws.matmul);
 
   float* key_cache = cache.keys(layer);  // [batch, n_kv_heads, capacity, head_dim]
   float* value_cache = cache.values(layer);
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t b = t / n_new;
     const int64_t position = past + t % n_new;
-    float* q_t = q.data() + t * c.q_dim();
-    float* k_t = k.data() + t * c.kv_dim();
+    float* q_t = q + t * c.q_dim();
+    float* k_t = k + t * c.kv_dim();
     rope_apply(q_t, c.num_attention_heads, head_dim, rope.cos(position), rope.sin(position), c.rotary_dim,
                c.rope_pairing);
     rope_apply(k_t, c.num_key_value_heads, head_dim, rope.cos(position), rope.sin(position), c.rotary_dim,
@@ -37,7 +37,7 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
     for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
       const int64_t slot = ((b * c.num_key_value_heads + h) * cache.capacity() + position) * head_dim;
       std::copy_n(k_t + h * head_dim, head_dim, key_cache + slot);
-      std::copy_n(v.data() + t * c.kv_dim() + h * head_dim, head_dim, value_cache + slot);
+      std::copy_n(v + t * c.kv_dim() + h * head_dim, head_dim, value_cache + slot);
     }
   }
 
@@ -49,9 +49,10 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   shape.n_kv_heads = c.num_key_value_heads;
   shape.head_dim = head_dim;
   shape.capacity = cache.capacity();
-  std::vector<float> context(q.size());  // [batch, n_new, n_heads, head_dim]
-  causal_attention(q.data(), key_cache, value_cache, shape, softmax_scale / std::sqrt(float(head_dim)), context.data());
-  matmul_wt(context.data(), n_tokens, w.o_proj, out);
+  float* context = sized(ws.context, n_tokens * c.q_dim());  // [batch, n_new, n_heads, head_dim]
+  causal_attention(q, key_cache, value_cache, shape, softmax_scale / std::sqrt(float(head_dim)), context);
+  const MatmulJob o{context, n_tokens, &w.o_proj, out};
+  matmul_wt_batch(std::span<const MatmulJob>(&o, 1), ws.matmul);
 }
 
 }  // namespace dsmoe

@@ -6,11 +6,12 @@
 
 #include "model/config.h"
 #include "model/weights.h"
+#include "model/workspace.h"
 
 namespace dsmoe {
 
 // SwiGLU: out = down(silu(gate(x)) * up(x)). x [n_tokens, hidden], out [n_tokens, hidden].
-void feed_forward(const FeedForwardWeights& w, const float* x, int64_t n_tokens, float* out);
+void feed_forward(const FeedForwardWeights& w, const float* x, int64_t n_tokens, float* out, ForwardWorkspace& ws);
 
 // Where each token went: [n_tokens, top_k] expert ids and the weights applied to their outputs.
 struct Routing {
@@ -18,13 +19,15 @@ struct Routing {
   std::vector<float> weights;
 };
 
-// DeepseekMoEGate: softmax over the router logits, top-k, renormalised only when
-// norm_topk_prob and top_k > 1 (w / (sum + 1e-20)).
-Routing route_top_k(const MoeWeights& w, const ModelConfig& config, const float* x, int64_t n_tokens);
+// DeepseekMoEGate: softmax over the router logits, top-k, renormalised only when norm_topk_prob and top_k > 1
+// (w / (sum + 1e-20)). Fills ws.route_experts and ws.route_weights [n_tokens, top_k].
+void route_top_k(const MoeWeights& w, const ModelConfig& config, const float* x, int64_t n_tokens,
+                 ForwardWorkspace& ws);
 
-// DeepseekMoE (inference path): each routed expert runs over its tokens, in increasing expert id;
-// outputs weighted by the gate and summed per token in that order; shared experts added last.
+// DeepseekMoE (inference path): the tokens routed to each expert form one matrix product per expert, and all
+// experts (and the shared experts) run in one parallel step; each token's outputs are weighted by the gate and
+// summed in increasing expert id, shared experts added last (the order of HF's moe_infer).
 void moe_forward(const MoeWeights& w, const ModelConfig& config, const float* x, int64_t n_tokens, float* out,
-                 Routing* routing_out);
+                 ForwardWorkspace& ws, Routing* routing_out);
 
 }  // namespace dsmoe

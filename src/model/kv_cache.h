@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/workspace.h"
 #include "rope/rope_frequencies.h"
 #include "rope/rope_table.h"
 
@@ -37,6 +38,9 @@ class KvCache {
   int64_t rope_length = 0;
   RopeFrequencies rope_frequencies;
   RopeTable rope_table;
+
+  // The session's forward-pass buffers, sized by its largest call so far (model/workspace.h).
+  ForwardWorkspace workspace;
 
  private:
   int64_t batch_;

@@ -1,6 +1,7 @@
 #include "model/transformer.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "core/errors.h"
@@ -58,54 +59,60 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
   prepare_rope(cache, n_new);
   const int64_t hidden = c.hidden_size;
 
-  result = ForwardResult();
+  // Reuse the result's and the workspace's buffers: a decode step allocates nothing once they have grown.
   result.batch = batch;
   result.n_new = n_new;
-  std::vector<float> x(size_t(n_tokens * hidden));  // the residual stream [batch, n_new, hidden]
-  std::vector<float> normed(x.size());
-  std::vector<float> branch(x.size());
-  auto record_hidden = [&](const std::vector<float>& h) {
-    if (options.hidden_states) result.hidden_states.insert(result.hidden_states.end(), h.begin(), h.end());
+  result.hidden_states.clear();
+  result.moe_layers.clear();
+  result.routed_experts.clear();
+  result.routed_weights.clear();
+  ForwardWorkspace& ws = cache.workspace;
+  const int64_t size = n_tokens * hidden;
+  float* x = sized(ws.x, size);  // the residual stream [batch, n_new, hidden]
+  float* normed = sized(ws.normed, size);
+  float* branch = sized(ws.branch, size);
+  auto record_hidden = [&](const float* h) {
+    if (options.hidden_states) result.hidden_states.insert(result.hidden_states.end(), h, h + size);
   };
 
-  embed(tokens, n_tokens, x.data());
+  embed(tokens, n_tokens, x);
   record_hidden(x);
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const DecoderLayerWeights& layer = weights_.layers[size_t(i)];
     // h = x + attn(input_layernorm(x))
-    rms_norm(x.data(), n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed.data());
-    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed.data(), batch,
-                    n_new, cache, branch.data());
-    for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
+    rms_norm(x, n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed);
+    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed, batch,
+                    n_new, cache, branch);
+    for (int64_t j = 0; j < size; ++j) x[j] += branch[j];
     // out = h + mlp(post_attention_layernorm(h))
-    rms_norm(x.data(), n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed.data());
+    rms_norm(x, n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed);
     if (layer.moe) {
       Routing routing;
-      moe_forward(*layer.moe, c, normed.data(), n_tokens, branch.data(), options.routing ? &routing : nullptr);
+      moe_forward(*layer.moe, c, normed, n_tokens, branch, ws, options.routing ? &routing : nullptr);
       if (options.routing) {
         result.moe_layers.push_back(i);
         result.routed_experts.insert(result.routed_experts.end(), routing.experts.begin(), routing.experts.end());
         result.routed_weights.insert(result.routed_weights.end(), routing.weights.begin(), routing.weights.end());
       }
     } else {
-      feed_forward(*layer.mlp, normed.data(), n_tokens, branch.data());
+      feed_forward(*layer.mlp, normed, n_tokens, branch, ws);
     }
-    for (size_t j = 0; j < x.size(); ++j) x[j] += branch[j];
+    for (int64_t j = 0; j < size; ++j) x[j] += branch[j];
     if (i + 1 < c.num_hidden_layers) record_hidden(x);
   }
-  rms_norm(x.data(), n_tokens, hidden, weights_.norm, c.rms_norm_eps, x.data());
+  rms_norm(x, n_tokens, hidden, weights_.norm, c.rms_norm_eps, x);
   record_hidden(x);  // HF's last hidden state is the normed one
 
   if (options.all_logits) {
     result.logits.resize(size_t(n_tokens * c.vocab_size));
-    matmul_wt(x.data(), n_tokens, weights_.lm_head, result.logits.data());
+    matmul_wt_batch(std::span<const MatmulJob>(std::array{MatmulJob{x, n_tokens, &weights_.lm_head, result.logits.data()}}),
+                    ws.matmul);
   } else {
-    std::vector<float> last(size_t(batch * hidden));
-    for (int64_t b = 0; b < batch; ++b) {
-      std::copy_n(x.data() + ((b + 1) * n_new - 1) * hidden, hidden, last.data() + b * hidden);
-    }
+    float* last = sized(ws.last, batch * hidden);
+    for (int64_t b = 0; b < batch; ++b) std::copy_n(x + ((b + 1) * n_new - 1) * hidden, hidden, last + b * hidden);
     result.logits.resize(size_t(batch * c.vocab_size));
-    matmul_wt(last.data(), batch, weights_.lm_head, result.logits.data());
+    const MatmulJob head{last, batch, &weights_.lm_head, result.logits.data()};
+    matmul_wt_batch(std::span<const MatmulJob>(&head, 1), ws.matmul);
   }
   cache.advance(n_new);
 }

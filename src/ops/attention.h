@@ -1,8 +1,12 @@
 // Causal scaled-dot-product attention over a KV cache, with grouped-query heads.
-// One query row at a time: memory is O(context) per thread, never the [S, S] score matrix.
+// Each query row walks the cache in tiles of keys with an online softmax (a running maximum and sum, the
+// partial output rescaled when the maximum grows): memory is one tile of scores and one head of output per
+// thread, whatever the context; the [S, S] score matrix never exists.
 #pragma once
 
 #include <cstdint>
+
+#include "core/dtype.h"
 
 namespace dsmoe {
 
@@ -16,11 +20,18 @@ struct AttentionShape {
   int64_t capacity = 1;  // positions the cache rows are laid out for
 };
 
+inline constexpr int64_t kMaxAttentionHeadDim = 1024;  // per-thread output accumulators live on the stack
+
 // q   [batch, n_new, n_heads, head_dim]
 // k,v [batch, n_kv_heads, capacity, head_dim], holding positions [0, past + n_new)
 // out [batch, n_new, n_heads, head_dim]
-void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,
-                      float scale, float* out);
+// k,v are stored as kv_type (F32, F16 or BF16).
+void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,
+                      const AttentionShape& shape, float scale, float* out);
+inline void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,
+                             float scale, float* out) {
+  causal_attention(q, k_cache, v_cache, DType::F32, shape, scale, out);
+}
 
 // The scalar twin: materialises each head's full score matrix with a -inf mask, in double.
 void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,

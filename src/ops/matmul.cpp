@@ -1,8 +1,10 @@
 #include "ops/matmul.h"
 
-#include <vector>
+#include <algorithm>
 
+#include "core/errors.h"
 #include "core/parallel.h"
+#include "kernels/row_dot.h"
 #include "quant/quantize.h"
 #include "quant/vec_dot.h"
 
@@ -10,77 +12,127 @@ namespace dsmoe {
 
 namespace {
 
-// Rows per task: enough work to amortise scheduling, small enough to balance.
+// Output rows per task: enough work to amortise scheduling, few enough to balance two cores on one token.
 constexpr int64_t kRowsPerTask = 16;
+// Tokens whose weight rows are reused from the cache before moving on: the rows of one task stay in L1/L2
+// while this many tokens' activations stream past them.
+constexpr int64_t kTokensPerTile = 64;
+// Below this many tokens to quantize, one thread does it (a parallel step costs more).
+constexpr int64_t kParallelQuantizeTokens = 8;
 
-// Block-format weights: each token's activations are quantized once to the weight's paired format, then every
-// output is one vec_dot_row (integer sums per block, as llama.cpp computes it).
-void matmul_wt_blocks(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
-  const int64_t out_features = weight.shape[0];
-  const int64_t in_features = weight.shape[1];
-  const size_t w_row_bytes = weight.row_bytes();
-  const size_t x_row_bytes = activation_row_bytes(weight.dtype, in_features);
-  std::vector<unsigned char> activations(size_t(n_tokens) * x_row_bytes);
-  parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      quantize_activation_row(weight.dtype, x + t * in_features, activations.data() + size_t(t) * x_row_bytes,
-                              in_features);
-    }
-  });
-  const auto* w_bytes = static_cast<const unsigned char*>(weight.data);
-  const int64_t tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
-  parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
-    for (int64_t o = task_begin * kRowsPerTask; o < std::min(out_features, task_end * kRowsPerTask); ++o) {
-      const unsigned char* w_row = w_bytes + size_t(o) * w_row_bytes;
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * out_features + o] =
-            vec_dot_row(weight.dtype, w_row, activations.data() + size_t(t) * x_row_bytes, in_features);
+size_t activation_stride(const TensorView& w) {
+  const int64_t in = w.shape[1];
+  return is_block_format(w.dtype) ? activation_row_bytes(w.dtype, in) : size_t(in) * sizeof(float);
+}
+
+void check_job(const MatmulJob& job) {
+  const TensorView& w = *job.weight;
+  if (w.shape.size() != 2) fail("matmul: weight must be 2-D, found ", w.shape.size(), " dimensions");
+}
+
+// Quantizes each job's x unless an earlier job with the same x and activation format already did.
+void quantize_activations(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
+  scratch.offsets.assign(jobs.size(), 0);
+  scratch.owners.clear();
+  size_t total = 0;
+  int64_t tokens = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const TensorView& w = *jobs[j].weight;
+    if (!is_block_format(w.dtype)) continue;
+    bool shared = false;
+    for (size_t i : scratch.owners) {
+      const MatmulJob& other = jobs[i];
+      if (other.x == jobs[j].x && other.n_tokens == jobs[j].n_tokens && other.weight->shape[1] == w.shape[1] &&
+          same_activation_format(other.weight->dtype, w.dtype)) {
+        scratch.offsets[j] = scratch.offsets[i];
+        shared = true;
+        break;
       }
     }
-  });
+    if (shared) continue;
+    scratch.owners.push_back(j);
+    scratch.offsets[j] = total;
+    total += size_t(jobs[j].n_tokens) * activation_stride(w);
+    tokens += jobs[j].n_tokens;
+  }
+  if (scratch.activations.size() < total) scratch.activations.resize(total);
+
+  // Token t of the concatenation of the owners' tokens.
+  auto quantize = [&](int64_t begin, int64_t end) {
+    int64_t first = 0;
+    for (size_t j : scratch.owners) {
+      const MatmulJob& job = jobs[j];
+      const TensorView& w = *job.weight;
+      const size_t stride = activation_stride(w);
+      for (int64_t t = std::max(begin, first); t < std::min(end, first + job.n_tokens); ++t) {
+        const int64_t token = t - first;
+        quantize_activation_row(w.dtype, job.x + token * w.shape[1],
+                                scratch.activations.data() + scratch.offsets[j] + size_t(token) * stride, w.shape[1]);
+      }
+      first += job.n_tokens;
+    }
+  };
+  if (tokens < kParallelQuantizeTokens) {
+    quantize(0, tokens);
+  } else {
+    parallel_for(tokens, quantize);
+  }
 }
 
 }  // namespace
 
 float dot_f32(const float* a, const float* b, int64_t n) {
-  constexpr int kLanes = 16;
-  float acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
-  }
-  for (; i < n; ++i) acc[i % kLanes] += a[i] * b[i];
-  // Pairwise reduction keeps the rounding error independent of the tail position.
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-  }
-  return acc[0];
+  float out;
+  row_kernels().row_dot[int(DType::F32)](a, b, 0, 1, n, &out);
+  return out;
 }
 
-void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
-  if (is_block_format(weight.dtype)) {
-    matmul_wt_blocks(x, n_tokens, weight, y);
-    return;
-  }
-  const int64_t out_features = weight.shape[0];
-  const int64_t in_features = weight.shape[1];
-  const size_t element = dtype_size(weight.dtype);
-  const auto* w_bytes = static_cast<const unsigned char*>(weight.data);
-  const int64_t tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
+void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
+  for (const MatmulJob& job : jobs) check_job(job);
+  quantize_activations(jobs, scratch);
+  // Tasks: kRowsPerTask output rows of one job, numbered job after job.
+  int64_t tasks = 0;
+  for (const MatmulJob& job : jobs) tasks += (job.weight->shape[0] + kRowsPerTask - 1) / kRowsPerTask;
+  const RowKernels& kernels = row_kernels();
   parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
-    std::vector<float> row(weight.dtype == DType::F32 ? 0 : size_t(in_features));
-    for (int64_t o = task_begin * kRowsPerTask; o < std::min(out_features, task_end * kRowsPerTask); ++o) {
-      const unsigned char* w_row = w_bytes + size_t(o) * size_t(in_features) * element;
-      const float* w = reinterpret_cast<const float*>(w_row);
-      if (weight.dtype != DType::F32) {
-        convert_to_f32(weight.dtype, w_row, row.data(), size_t(in_features));
-        w = row.data();
-      }
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * out_features + o] = dot_f32(x + t * in_features, w, in_features);
+    int64_t first_task = 0;
+    for (size_t j = 0; j < jobs.size() && first_task < task_end; ++j) {
+      const MatmulJob& job = jobs[j];
+      const TensorView& w = *job.weight;
+      const int64_t out_features = w.shape[0], in_features = w.shape[1];
+      const int64_t job_tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
+      const int64_t lo = std::max(task_begin, first_task) - first_task;
+      const int64_t hi = std::min(task_end, first_task + job_tasks) - first_task;
+      first_task += job_tasks;
+      if (lo >= hi) continue;
+      const RowDotFn dot = kernels.row_dot[int(w.dtype)];
+      const size_t stride = activation_stride(w);
+      const auto* activations = is_block_format(w.dtype)
+                                    ? scratch.activations.data() + scratch.offsets[j]
+                                    : reinterpret_cast<const unsigned char*>(job.x);
+      const auto* w_bytes = static_cast<const unsigned char*>(w.data);
+      const size_t w_row_bytes = w.row_bytes();
+      const int64_t row_end = std::min(out_features, hi * kRowsPerTask);
+      for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTokensPerTile) {
+        const int64_t t1 = std::min(job.n_tokens, t0 + kTokensPerTile);
+        for (int64_t o = lo * kRowsPerTask; o < row_end; ++o) {
+          const unsigned char* w_row = w_bytes + size_t(o) * w_row_bytes;
+          for (int64_t t = t0; t < t1; t += kMaxColumns) {
+            const int columns = int(std::min<int64_t>(kMaxColumns, t1 - t));
+            float out[kMaxColumns];
+            dot(w_row, activations + size_t(t) * stride, stride, columns, in_features, out);
+            for (int c = 0; c < columns; ++c) job.y[(t + c) * out_features + o] = out[c];
+          }
+        }
       }
     }
   });
+}
+
+void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
+  thread_local MatmulScratch scratch;
+  const MatmulJob job{x, n_tokens, &weight, y};
+  matmul_wt_batch(std::span<const MatmulJob>(&job, 1), scratch);
 }
 
 void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {

@@ -204,6 +204,10 @@ size_t activation_row_bytes(DType weight, int64_t n) {
   return 0;
 }
 
+bool same_activation_format(DType a, DType b) {
+  return is_block_format(a) && is_block_format(b) && quant::activation_format(a) == quant::activation_format(b);
+}
+
 void quantize_activation_row(DType weight, const float* x, void* dst, int64_t n) {
   const int64_t blocks = quant::row_blocks(weight, n, "quantize_activation_row");
   switch (quant::activation_format(weight)) {

@@ -14,6 +14,9 @@ namespace dsmoe {
 // Bytes of one quantized activation row of n values for weights of block format `weight`.
 size_t activation_row_bytes(DType weight, int64_t n);
 
+// Whether weights of formats a and b take the same activation format (so one quantized x serves both).
+bool same_activation_format(DType a, DType b);
+
 // Quantizes n float32 activations into the format paired with `weight` (activation_row_bytes at dst).
 void quantize_activation_row(DType weight, const float* x, void* dst, int64_t n);
 

@@ -92,14 +92,17 @@ class Probe:
         self._dir = tempfile.TemporaryDirectory(prefix="quant_probe_")  # removed when the checker exits
         self.tmp = self._dir.name
 
-    def run(self, op, type_name, n, *arrays, out_dtype):
+    def run(self, op, type_name, n, *arrays, out_dtype, isa=None):
         paths = []
         for i, a in enumerate(arrays):
             p = os.path.join(self.tmp, f"in{i}.bin")
             np.ascontiguousarray(a).tofile(p)
             paths.append(p)
         out = os.path.join(self.tmp, "out.bin")
-        r = subprocess.run([self.path, op, type_name, str(n), *paths, out], capture_output=True, text=True)
+        env = dict(os.environ)
+        if isa is not None:
+            env["DSMOE_ISA"] = isa  # the row kernels of one instruction set (src/kernels/isa.h)
+        r = subprocess.run([self.path, op, type_name, str(n), *paths, out], capture_output=True, text=True, env=env)
         if r.returncode != 0:
             sys.exit(f"quant_probe {op} {type_name} failed: {r.stderr}")
         return np.fromfile(out, dtype=out_dtype)
@@ -328,12 +331,18 @@ def part_matmul_ggml(ctx):
     x = np.concatenate([rng.standard_normal((3, n)), edge_rows(rng, n)[:4]]).astype(np.float32)
     for t in BLOCK_TYPES:
         w = quantize_ref(ggml, t, w_rows)
-        ours = probe.run("matmul", t, n, w, x, out_dtype=np.float32).reshape(x.shape[0], out_rows)
+        # The scalar kernels sum in ggml's generic order: bit-equal. The SIMD ones (the default on this CPU) sum
+        # in their own order: equal to float rounding (1e-5 of the largest output).
+        ours = probe.run("matmul", t, n, w, x, out_dtype=np.float32, isa="scalar").reshape(x.shape[0], out_rows)
+        fast = probe.run("matmul", t, n, w, x, out_dtype=np.float32).reshape(x.shape[0], out_rows)
         acts = quantize_ref(ggml, ACTIVATION[t], x)
         theirs = np.array([[ggml.vec_dot_generic(t, n, w[o], acts[tok]) for o in range(out_rows)]
                            for tok in range(x.shape[0])], dtype=np.float32)
-        check(bits_equal(ours, theirs), f"matmul_wt {t} ({x.shape[0]} tokens x {n} -> {out_rows}) == "
+        check(bits_equal(ours, theirs), f"matmul_wt {t} ({x.shape[0]} tokens x {n} -> {out_rows}), scalar kernels == "
                                         f"quantize_row_{ACTIVATION[t]}_ref + ggml generic vec_dot per output")
+        scale = float(np.max(np.abs(theirs)))
+        fast_err = float(np.max(np.abs(fast.astype(np.float64) - theirs))) / scale
+        check(fast_err <= 1e-5, f"matmul_wt {t}, default (SIMD) kernels within 1e-5 of ggml generic: {fast_err:.2e}")
 
 
 PARTS = {"dequantize_gguf_py": part_dequantize_gguf_py, "quantize_gguf_py": part_quantize_gguf_py,

@@ -13,7 +13,9 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "ops/matmul.h"
+#include "kernels/row_dot.h"
 #include "quant/quantize.h"
+#include "kernels/row_dot.h"
 #include "quant/vec_dot.h"
 #include "support/random_model.h"
 
@@ -246,7 +248,8 @@ TEST(QuantMatmul, BitIdenticalForOneAndTwoThreads) {
   }
 }
 
-// Each output is one vec_dot_row of the weight row with the token's quantized activations.
+// Each output is one row kernel call (the preferred instruction set's; the scalar one is vec_dot_row) on the
+// weight row and the token's quantized activations.
 TEST(QuantMatmul, OutputsAreVecDotsOfQuantizedActivations) {
   std::mt19937 rng(testing::fresh_seed());
   for (DType type : kBlockTypes) {
@@ -259,7 +262,9 @@ TEST(QuantMatmul, OutputsAreVecDotsOfQuantizedActivations) {
     for (int64_t t = 0; t < tokens; ++t) {
       quantize_activation_row(type, x.data() + t * n, activation.data(), n);
       for (int64_t o = 0; o < out; ++o) {
-        const float expected = vec_dot_row(type, w.bytes.data() + size_t(o) * w.view.row_bytes(), activation.data(), n);
+        float expected = 0;
+        row_kernels().row_dot[int(type)](w.bytes.data() + size_t(o) * w.view.row_bytes(), activation.data(), 0, 1, n,
+                                         &expected);
         EXPECT_EQ(y[size_t(t * out + o)], expected) << dtype_name(type);
       }
     }

@@ -1,0 +1,68 @@
+// The scalar twin: the block formats through src/quant's vec_dot_row (ggml's generic order, bit-equal to it),
+// the element formats widened to float32 and summed in sixteen lanes. Portable C++ with no intrinsics.
+#include <cstring>
+
+#include "kernels/row_dot.h"
+#include "quant/vec_dot.h"
+
+namespace dsmoe::kernels_detail {
+namespace {
+
+float element(DType type, const void* row, int64_t i) {
+  switch (type) {
+    case DType::F16:
+      return f16_to_f32(static_cast<const uint16_t*>(row)[i]);
+    case DType::BF16:
+      return bf16_to_f32(static_cast<const uint16_t*>(row)[i]);
+    default:
+      return static_cast<const float*>(row)[i];
+  }
+}
+
+template <DType kType>
+void dot_elements(const void* w, const void* activations, size_t stride, int columns, int64_t n, float* out) {
+  constexpr int kLanes = 16;
+  for (int c = 0; c < columns; ++c) {
+    const auto* x = reinterpret_cast<const float*>(static_cast<const unsigned char*>(activations) + size_t(c) * stride);
+    float acc[kLanes] = {};
+    for (int64_t i = 0; i < n; ++i) acc[i % kLanes] += element(kType, w, i) * x[i];
+    for (int width = kLanes / 2; width > 0; width /= 2) {
+      for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
+    }
+    out[c] = acc[0];
+  }
+}
+
+template <DType kType>
+void dot_blocks(const void* w, const void* activations, size_t stride, int columns, int64_t n, float* out) {
+  for (int c = 0; c < columns; ++c) {
+    out[c] = vec_dot_row(kType, w, static_cast<const unsigned char*>(activations) + size_t(c) * stride, n);
+  }
+}
+
+template <DType kType>
+void axpy(float a, const void* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * element(kType, x, i);
+}
+
+}  // namespace
+
+void fill_scalar(RowKernels& k) {
+  k.isa = Isa::kScalar;
+  k.row_dot[int(DType::F32)] = dot_elements<DType::F32>;
+  k.row_dot[int(DType::F16)] = dot_elements<DType::F16>;
+  k.row_dot[int(DType::BF16)] = dot_elements<DType::BF16>;
+  k.row_dot[int(DType::Q8_0)] = dot_blocks<DType::Q8_0>;
+  k.row_dot[int(DType::Q4_0)] = dot_blocks<DType::Q4_0>;
+  k.row_dot[int(DType::Q4_1)] = dot_blocks<DType::Q4_1>;
+  k.row_dot[int(DType::Q5_0)] = dot_blocks<DType::Q5_0>;
+  k.row_dot[int(DType::Q5_1)] = dot_blocks<DType::Q5_1>;
+  k.row_dot[int(DType::Q4_K)] = dot_blocks<DType::Q4_K>;
+  k.row_dot[int(DType::Q5_K)] = dot_blocks<DType::Q5_K>;
+  k.row_dot[int(DType::Q6_K)] = dot_blocks<DType::Q6_K>;
+  k.row_axpy[int(DType::F32)] = axpy<DType::F32>;
+  k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
+  k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
+}
+
+}  // namespace dsmoe::kernels_detail
