@@ -7,6 +7,7 @@
  *   llama_driver ... logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N] [--llama-defaults]
  *   llama_driver ... generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos] [--llama-defaults]
  *   llama_driver ... info GGUF [--vocab-only]
+ *   llama_driver ... bench GGUF [--threads T] [-p P] [-n N] [-r R] [--fa off|on|auto]
  *
  * Text crosses stdin/stdout as one JSON value per line. Strings are UTF-8; a byte that is not part of valid UTF-8
  * travels as a lone surrogate \udc80..\udcff (Python's "surrogateescape"), so any byte string fits both ways.
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <time.h>
 
 #include "ggml-backend.h"
 #include "llama.h"
@@ -246,6 +249,12 @@ static long parse_long(const char * s, const char * what) {
     return v;
 }
 
+static int parse_int_in(const char * s, const char * what, long low, long high) {
+    long v = parse_long(s, what);
+    if (v < low || v > high) die("%s must be between %ld and %ld, found %ld", what, low, high, v);
+    return (int) v;
+}
+
 static llama_token * parse_tokens(const char * s, int * n_out) {
     int cap = 16, n = 0;
     llama_token * toks = xmalloc(sizeof(llama_token) * (size_t) cap);
@@ -271,6 +280,8 @@ typedef struct {
     const char * tokens;
     const char * out;
     int threads, ctx, n_predict;
+    int n_prompt, reps;       /* bench: -p, -r (-1: not given) */
+    const char * flash_attn;  /* bench: --fa off|on|auto */
     int add_special, parse_special, ignore_eos, vocab_only, llama_defaults;
     int remove_special, unparse_special;
 } opts_t;
@@ -283,6 +294,8 @@ static opts_t parse_opts(const char * cmd, int argc, char ** argv) {
     opts_t o = {0};
     o.threads = 2;
     o.n_predict = -1;
+    o.n_prompt = -1;
+    o.reps = -1;
     o.add_special = 1;
     o.remove_special = 0;
     o.unparse_special = 1;
@@ -293,6 +306,9 @@ static opts_t parse_opts(const char * cmd, int argc, char ** argv) {
         else if (!strcmp(a, "--threads")) { need(i, argc, a); o.threads = (int) parse_long(argv[++i], a); }
         else if (!strcmp(a, "--ctx")) { need(i, argc, a); o.ctx = (int) parse_long(argv[++i], a); }
         else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) { need(i, argc, a); o.n_predict = (int) parse_long(argv[++i], a); }
+        else if (!strcmp(a, "-p")) { need(i, argc, a); o.n_prompt = parse_int_in(argv[++i], a, 0, 1 << 20); }
+        else if (!strcmp(a, "-r")) { need(i, argc, a); o.reps = parse_int_in(argv[++i], a, 1, 10000); }
+        else if (!strcmp(a, "--fa")) { need(i, argc, a); o.flash_attn = argv[++i]; }
         else if (!strcmp(a, "--no-special")) o.add_special = 0;
         else if (!strcmp(a, "--parse-special")) o.parse_special = 1;
         else if (!strcmp(a, "--ignore-eos")) o.ignore_eos = 1;
@@ -638,6 +654,132 @@ static int cmd_quantize(int argc, char ** argv) {
     return 0;
 }
 
+/* ---------- bench: llama-bench's pp and tg tests ---------- */
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* One test's samples as JSON: seconds per repetition, and llama-bench's avg_ts/stddev_ts (the mean and sample
+ * standard deviation of tokens per second over the repetitions). */
+static void bench_test_json(buf_t * js, const char * name, int n_prompt, int n_gen, const double * seconds, int reps) {
+    char tmp[160];
+    int tokens = n_prompt + n_gen;
+    double mean = 0, squares = 0;
+    for (int r = 0; r < reps; r++) mean += tokens / seconds[r] / reps;
+    for (int r = 0; r < reps; r++) squares += (tokens / seconds[r] - mean) * (tokens / seconds[r] - mean);
+    double sd = reps > 1 ? sqrt(squares / (reps - 1)) : 0.0;
+    int k = snprintf(tmp, sizeof tmp, "{\"test\":\"%s\",\"n_prompt\":%d,\"n_gen\":%d,\"samples_s\":[", name, n_prompt,
+                     n_gen);
+    buf_push(js, tmp, (size_t) k);
+    for (int r = 0; r < reps; r++) {
+        k = snprintf(tmp, sizeof tmp, r ? ",%.9f" : "%.9f", seconds[r]);
+        buf_push(js, tmp, (size_t) k);
+    }
+    k = snprintf(tmp, sizeof tmp, "],\"avg_ts\":%.6f,\"stddev_ts\":%.6f}", mean, sd);
+    buf_push(js, tmp, (size_t) k);
+}
+
+/* ppP: P random tokens (seeded) in one llama_decode into a cleared cache; tgN: N single-token llama_decode calls from
+ * a cleared cache, starting from BOS (token 0 without one) and feeding each step's argmax. Each test runs once to
+ * warm up, then -r timed times; the cache is cleared before the clock starts, as llama-bench does. Flash attention
+ * is off by default (llama-bench's long-standing default; --fa on|auto to change), the K/V cache F16 (llama.cpp's
+ * default), n_batch = n_ubatch = P so that the prompt is one ubatch. */
+static int cmd_bench(int argc, char ** argv) {
+    opts_t o = parse_opts("bench", argc, argv);
+    int n_prompt = o.n_prompt < 0 ? 512 : o.n_prompt;
+    int n_gen = o.n_predict < 0 ? 128 : o.n_predict;
+    int reps = o.reps < 0 ? 5 : o.reps;
+    if (o.n_predict < -1 || n_gen > (1 << 20)) die("-n must be between 0 and %d, found %d", 1 << 20, o.n_predict);
+    if (n_prompt == 0 && n_gen == 0) die("bench: nothing to run: -p and -n are both 0");
+    const char * fa = o.flash_attn ? o.flash_attn : "off";
+    enum llama_flash_attn_type fa_type;
+    if (!strcmp(fa, "off")) fa_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    else if (!strcmp(fa, "on")) fa_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    else if (!strcmp(fa, "auto")) fa_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+    else die("--fa must be off, on or auto, found '%s'", fa);
+
+    double start = now_seconds();
+    struct llama_model * model = load_model(o.gguf, 0);
+    const struct llama_vocab * vocab = llama_model_get_vocab(model);
+    int n_vocab = llama_vocab_n_tokens(vocab);
+    struct llama_context_params cp = llama_context_default_params();
+    int n_ctx = n_prompt > n_gen ? n_prompt : n_gen;
+    cp.n_ctx = (uint32_t) n_ctx;
+    cp.n_batch = cp.n_ubatch = (uint32_t) (n_prompt > 0 ? n_prompt : 1);
+    cp.n_seq_max = 1;
+    cp.n_threads = cp.n_threads_batch = o.threads;
+    cp.flash_attn_type = fa_type;
+    cp.no_perf = true;
+    struct llama_context * ctx = llama_init_from_model(model, cp);
+    if (!ctx) die("llama_init_from_model failed (see its log above)");
+    double load_s = now_seconds() - start;
+    llama_memory_t mem = llama_get_memory(ctx);
+
+    llama_token * prompt = xmalloc(sizeof(llama_token) * (size_t) (n_prompt > 0 ? n_prompt : 1));
+    uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t) n_prompt;
+    for (int i = 0; i < n_prompt; i++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull; /* a 64-bit LCG, high bits used */
+        prompt[i] = (llama_token) ((state >> 33) % (uint64_t) n_vocab);
+    }
+    llama_token first = llama_vocab_bos(vocab) >= 0 ? llama_vocab_bos(vocab) : 0;
+    double * seconds = xmalloc(sizeof(double) * (size_t) reps);
+
+    buf_t js = {0};
+    char tmp[512];
+    const char * slash = strrchr(o.gguf, '/');
+    buf_push(&js, "{\"engine\":\"llama.cpp\",\"model\":", 30);
+    json_cstr(&js, slash ? slash + 1 : o.gguf);
+    llama_model_desc(model, tmp, sizeof tmp);
+    buf_push(&js, ",\"desc\":", 8);
+    json_cstr(&js, tmp);
+    int k = snprintf(tmp, sizeof tmp,
+                     ",\"size\":%llu,\"params\":%llu,\"threads\":%d,\"flash_attn\":\"%s\",\"type_k\":\"%s\","
+                     "\"type_v\":\"%s\",\"n_ctx\":%u,\"n_batch\":%u,\"n_ubatch\":%u,\"mmap\":%s,\"load_s\":%.6f,"
+                     "\"tests\":[",
+                     (unsigned long long) llama_model_size(model), (unsigned long long) llama_model_n_params(model),
+                     o.threads, fa, ggml_type_name(cp.type_k), ggml_type_name(cp.type_v), llama_n_ctx(ctx),
+                     llama_n_batch(ctx), llama_n_ubatch(ctx), g_no_mmap ? "false" : "true", load_s);
+    buf_push(&js, tmp, (size_t) k);
+
+    if (n_prompt > 0) {
+        for (int r = -1; r < reps; r++) { /* r = -1: the warm-up */
+            llama_memory_clear(mem, false);
+            double t0 = now_seconds();
+            if (llama_decode(ctx, llama_batch_get_one(prompt, n_prompt)) != 0) die("llama_decode of the prompt failed");
+            llama_synchronize(ctx);
+            if (r >= 0) seconds[r] = now_seconds() - t0;
+        }
+        snprintf(tmp, sizeof tmp, "pp%d", n_prompt);
+        bench_test_json(&js, tmp, n_prompt, 0, seconds, reps);
+    }
+    if (n_gen > 0) {
+        for (int r = -1; r < reps; r++) {
+            llama_memory_clear(mem, false);
+            double t0 = now_seconds();
+            llama_token token = first;
+            for (int i = 0; i < n_gen; i++) {
+                if (llama_decode(ctx, llama_batch_get_one(&token, 1)) != 0) die("llama_decode of token %d failed", i);
+                llama_synchronize(ctx);
+                token = (llama_token) argmax(logits_at(ctx, -1), n_vocab);
+            }
+            if (r >= 0) seconds[r] = now_seconds() - t0;
+        }
+        snprintf(tmp, sizeof tmp, "tg%d", n_gen);
+        if (n_prompt > 0) buf_putc(&js, ',');
+        bench_test_json(&js, tmp, 0, n_gen, seconds, reps);
+    }
+    buf_push(&js, "]}\n", 3);
+    fputs(js.data, stdout);
+    free(seconds);
+    free(prompt);
+    llama_free(ctx);
+    llama_model_free(model);
+    return 0;
+}
+
 /* The folder of the loaded libllama, where the CPU backend variants lie. */
 static const char * default_lib_dir(void) {
     static char dir[4096];
@@ -657,7 +799,8 @@ static void usage(void) {
           "  logits GGUF --tokens 1,2,3 --out FILE[.npy] [--threads N] [--ctx N] [--llama-defaults]\n"
           "  generate GGUF --tokens 1,2,3 -n N [--threads N] [--ctx N] [--ignore-eos] [--llama-defaults]\n"
           "  info GGUF [--vocab-only]\n"
-          "  quantize IN.gguf OUT.gguf FTYPE [--threads N]   llama_model_quantize, FTYPE a llama_ftype number\n",
+          "  quantize IN.gguf OUT.gguf FTYPE [--threads N]   llama_model_quantize, FTYPE a llama_ftype number\n"
+          "  bench GGUF [--threads T] [-p P] [-n N] [-r R] [--fa off|on|auto]   llama-bench's ppP and tgN, JSON\n",
           stderr);
     exit(1);
 }
@@ -685,6 +828,7 @@ int main(int argc, char ** argv) {
     else if (!strcmp(cmd, "generate")) rc = cmd_generate(argc - i, argv + i);
     else if (!strcmp(cmd, "info")) rc = cmd_info(argc - i, argv + i);
     else if (!strcmp(cmd, "quantize")) rc = cmd_quantize(argc - i, argv + i);
+    else if (!strcmp(cmd, "bench")) rc = cmd_bench(argc - i, argv + i);
     else {
         fprintf(stderr, "llama_driver: unknown command '%s'\n", cmd);
         usage();

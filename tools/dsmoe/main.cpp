@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   add("template", "render the chat template over messages", dsmoe::cli::add_template_command);
   add("inspect", "show the forward pass: shapes, parameters, memory", dsmoe::cli::add_inspect_command);
   add("logits", "run the forward pass over token ids and write .npy files", dsmoe::cli::add_logits_command);
-  add("bench", "prefill and decode speed at a real shape with random weights", dsmoe::cli::add_bench_command);
+  add("bench", "prompt and generation speed, llama-bench's pp/tg tests", dsmoe::cli::add_bench_command);
   add("perplexity", "perplexity of a text file, by windows or a sliding window", dsmoe::cli::add_perplexity_command);
   add("passkey", "passkey retrieval accuracy at a context length and needle depths", dsmoe::cli::add_passkey_command);
   add("convert", "an HF folder to a GGUF file in llama.cpp's layout", dsmoe::cli::add_convert_command);
