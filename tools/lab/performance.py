@@ -48,7 +48,8 @@ def log(*parts):
 def run(cmd, **kw):
     result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
     if result.returncode != 0:
-        raise SystemExit(f"performance: failed ({result.returncode}): {' '.join(map(str, cmd))}\n{result.stderr[-3000:]}")
+        raise SystemExit(f"performance: failed ({result.returncode}): {' '.join(map(str, cmd))}\n"
+                         f"{result.stderr[-3000:]}")
     return result
 
 
@@ -216,7 +217,8 @@ def sitting(args, work, peer, read_bw, models):
                     continue
                 log(f"{key} ...")
                 start = time.time()
-                results.get(key, lambda: ours(args, work, path) if engine == "dsmoe" else theirs(args, work, peer, path))
+                measure = ours if engine == "dsmoe" else lambda a, w, p: theirs(a, w, peer, p)
+                results.get(key, lambda: measure(args, work, path))
                 log(f"{key} done in {time.time() - start:.0f} s")
     for pages in ("huge", "small"):
         results.get(f"bandwidth|after|{pages}", lambda: bandwidth(read_bw, args, pages))
@@ -255,6 +257,7 @@ def gib(n):
 def page(args, data, setting, models, sizes, facts, command_line):
     bw = {k.split("|", 1)[1]: v for k, v in data["runs"].items() if k.startswith("bandwidth|")}
     best_bw = max(v["best_gbps"] for k, v in bw.items() if k.endswith("huge"))
+    median_bw = statistics.median(g for k, v in bw.items() if k.endswith("huge") for g in v["gbps"])
     speed, floor, memory = [], [], []
     for path in models:
         name = os.path.basename(path)
@@ -269,7 +272,8 @@ def page(args, data, setting, models, sizes, facts, command_line):
                          f"{fmt_ts(ts['llama.cpp'])} | {ts['dsmoe'][0] / ts['llama.cpp'][0]:.2f} |")
         per_token = sizes[path]["bytes_per_token"]
         floor_ts = best_bw * 1e9 / per_token
-        floor.append(f"| {name} | {gib(per_token)} | {floor_ts:.2f} | {tg['dsmoe'][0]:.2f} | "
+        floor.append(f"| {name} | {gib(per_token)} | {floor_ts:.2f} | {median_bw * 1e9 / per_token:.2f} | "
+                     f"{tg['dsmoe'][0]:.2f} | "
                      f"{100 * tg['dsmoe'][0] / floor_ts:.1f}% | {tg['llama.cpp'][0]:.2f} | "
                      f"{100 * tg['llama.cpp'][0] / floor_ts:.1f}% |")
         peak = {e: max(r["peak_rss"] for r in rs) for e, rs in runs.items()}
@@ -279,13 +283,15 @@ def page(args, data, setting, models, sizes, facts, command_line):
     bw_rows = [f"| {k.split('|')[0]} | {k.split('|')[1]} | {v['best_gbps']:.1f} | {v['median_gbps']:.1f} | "
                f"{gib(max(v['anon_huge_bytes'], 0))} of {gib(v['bytes'])} |" for k, v in bw.items()]
     llama = data["runs"][f"llama.cpp|{os.path.basename(models[0])}|{setting}|round0"]
+    busy = max(data["load_before"], data["load_after"]) > 1.0
     return TEMPLATE.format(
-        date=data["started"][:10], started=data["started"], finished=data.get("finished", "?"), cpu=facts["cpu"],
-        cores=facts["cores"], threads=args.threads, memory_gib=f"{facts['memory_gib']:.1f}", kernel=facts["kernel"],
-        thp=facts["thp"], commit=facts["commit"], load=f"{data['load_before']:.2f} before, {data['load_after']:.2f} after",
-        busy=BUSY.format(threads=args.threads, cores=facts["cores"]) if max(data["load_before"], data["load_after"]) > 1.0 else "",
+        started=data["started"], finished=data.get("finished", "?"), cpu=facts["cpu"], cores=facts["cores"],
+        threads=args.threads, memory_gib=f"{facts['memory_gib']:.1f}", kernel=facts["kernel"], thp=facts["thp"],
+        commit=facts["commit"], load=f"{data['load_before']:.2f} before, {data['load_after']:.2f} after",
+        busy=BUSY.format(threads=args.threads, cores=facts["cores"]) if busy else "",
         peer=llama_cpp_peer.VERSION, fa=llama["flash_attn"], type_k=llama["type_k"], p=args.p, n=args.n, r=args.r,
         rounds=args.rounds, samples=args.r * args.rounds, command=command_line, best_bw=f"{best_bw:.1f}",
+        median_bw=f"{median_bw:.1f}",
         bw_gib=args.bandwidth_gib, speed="\n".join(speed), floor="\n".join(floor), memory="\n".join(memory),
         bandwidth="\n".join(bw_rows))
 
@@ -323,9 +329,11 @@ after one untimed warm-up per test and round.
 Bytes per token: every tensor of the file but the routed experts, plus num_experts_per_tok / n_routed_experts of
 each stacked expert tensor (`*_exps`), plus one embedding row. Floor = {best_bw} GB/s (the best huge-page pass of
 `read_bandwidth` in this sitting) / bytes per token: no engine decodes faster than this without reading fewer bytes.
+This machine's bandwidth swings from pass to pass; the floor at the median huge-page pass ({median_bw} GB/s) is
+beside it, and "of floor" is against the best.
 
-| model | bytes / token | floor t/s | dsmoe tg{n} | of floor | llama.cpp tg{n} | of floor |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| model | bytes / token | floor t/s | at median GB/s | dsmoe tg{n} | of floor | llama.cpp tg{n} | of floor |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {floor}
 
 ## Memory and load time
