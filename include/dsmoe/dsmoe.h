@@ -39,9 +39,18 @@ struct RopeOverrides {
   std::optional<std::string> dynamic_policy;    // "grow" (HF, default) or "fixed" (at the session's context)
 };
 
+// How a session stores its keys and values (llama.cpp's --cache-type-k/-v). F16, the default as in llama.cpp,
+// halves F32's memory and moves logits by about 1e-3 relative; F32 is exactly HF's float32 computation.
+enum class CacheType { kF32, kF16, kBF16, kQ8_0 };
+
+// "f32", "f16", "bf16" or "q8_0"; anything else is an error naming `flag`.
+CacheType parse_cache_type_name(const std::string& name, const std::string& flag);
+const char* cache_type_name(CacheType type);
+
 struct LoadOptions {
   RopeOverrides rope;
   bool use_mmap = true;  // false (--no-mmap): read the weights into memory, on huge pages where the kernel offers
+  CacheType cache_type = CacheType::kF16;  // the KV cache type of sessions on this model unless they say otherwise
 };
 
 class Model {
@@ -60,6 +69,7 @@ class Model {
   const Tokenizer* tokenizer() const;               // null when the model has none
   const nlohmann::json& generation_config() const;  // HF generation_config.json; an empty object otherwise
   double load_seconds() const;
+  CacheType cache_type() const;  // LoadOptions::cache_type
 
  private:
   struct Impl;
@@ -70,11 +80,16 @@ class Model {
 // One conversation state: the KV cache of `batch` rows of at most `context` positions.
 class Session {
  public:
-  Session(const Model& model, int64_t batch, int64_t context);
+  Session(const Model& model, int64_t batch, int64_t context);  // the model's cache type
+  Session(const Model& model, int64_t batch, int64_t context, CacheType cache_type);
   ~Session();
 
   // tokens [batch, n_new], row-major, continue each row from position(). Throws dsmoe::Error.
   ForwardResult forward(const std::vector<int32_t>& tokens, const ForwardOptions& options = {});
+  // The same into `result`, reusing its buffers (a decode loop then allocates nothing).
+  void forward(const std::vector<int32_t>& tokens, const ForwardOptions& options, ForwardResult& result);
+  size_t cache_bytes() const;
+  CacheType cache_type() const;
   int64_t position() const;
   int64_t context() const;
   void reset();

@@ -1,49 +1,160 @@
 #include "core/parallel.h"
 
-#include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace dsmoe {
 namespace {
-std::atomic<int> g_threads{0};
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
 }
 
-void set_num_threads(int n) { g_threads = n > 0 ? n : omp_get_num_procs(); }
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Workers 1 .. T-1 (the caller is worker 0). A step: the caller publishes the body and bumps `generation_`;
+// each worker sees the new generation, runs its chunk and decrements `pending_`; the caller runs chunk 0 and
+// waits for `pending_` to reach 0.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads) : threads_(threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      stop_ = true;
+      generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+  int threads() const { return threads_; }
+
+  // Splits [0, n) over the first `active` threads (the others only check in).
+  void run(int64_t n, int active, parallel_detail::ChunkFn fn, void* body) {
+    fn_ = fn;
+    body_ = body;
+    n_ = n;
+    active_ = active;
+    failure_ = nullptr;
+    pending_.store(threads_ - 1);
+    generation_.fetch_add(1);  // seq_cst: ordered with the load of sleepers_ below
+    if (sleepers_.load() > 0) {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+    run_chunk(0);
+    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  // How long an idle worker spins before sleeping: longer than the gaps between the steps of a forward pass.
+  static constexpr std::chrono::microseconds kSpin{2000};
+
+  void run_chunk(int i) {
+    if (i >= active_) return;
+    const int64_t begin = n_ * i / active_, end = n_ * (i + 1) / active_;
+    if (begin >= end) return;
+    try {
+      fn_(body_, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex_);
+      if (!failure_) failure_ = std::current_exception();
+    }
+  }
+
+  void work(int i) {
+    uint64_t seen = 0;  // the generation at construction: a step published before this thread ran is not missed
+    for (;;) {
+      wait_for_step(seen);
+      seen = generation_.load();
+      if (stop_) return;
+      run_chunk(i);
+      pending_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  void wait_for_step(uint64_t seen) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == seen; ++spins) {
+      cpu_relax();
+      if ((spins & 1023) == 1023 && std::chrono::steady_clock::now() > until) {
+        std::unique_lock<std::mutex> lock(sleep_mutex_);
+        sleepers_.fetch_add(1);  // seq_cst: either run() sees a sleeper, or this wait sees the new generation
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        sleepers_.fetch_sub(1);
+        return;
+      }
+    }
+  }
+
+  const int threads_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;  // written under sleep_mutex_ before the last generation bump
+  // The current step, written by run() before the generation bump that publishes it.
+  parallel_detail::ChunkFn fn_ = nullptr;
+  void* body_ = nullptr;
+  int64_t n_ = 0;
+  int active_ = 0;
+  std::mutex failure_mutex_;
+  std::exception_ptr failure_;
+};
+
+std::atomic<int> g_threads{0};
+std::mutex g_pool_mutex;  // held while a step runs: one step at a time
+std::unique_ptr<ThreadPool> g_pool;
+
+}  // namespace
+
+void set_num_threads(int n) { g_threads = n > 0 ? n : available_cores(); }
 
 int num_threads() {
   const int n = g_threads.load();
-  return n > 0 ? n : omp_get_num_procs();
+  return n > 0 ? n : available_cores();
 }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+namespace parallel_detail {
+
+void run(int64_t n, ChunkFn fn, void* body) {
   if (n <= 0) return;
   const int threads = int(std::min<int64_t>(num_threads(), n));
-  if (threads <= 1) {
-    body(0, n);
+  std::unique_lock<std::mutex> lock(g_pool_mutex, std::try_to_lock);
+  if (threads <= 1 || !lock.owns_lock()) {
+    fn(body, 0, n);
     return;
   }
-  // An exception must not leave an OpenMP region (that terminates the program): keep the first,
-  // rethrow it after the join.
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t t = omp_get_thread_num();
-    const int64_t count = omp_get_num_threads();
-    const int64_t begin = n * t / count;
-    const int64_t end = n * (t + 1) / count;
-    try {
-      if (begin < end) body(begin, end);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
+  if (!g_pool || g_pool->threads() != num_threads()) {
+    g_pool.reset();
+    g_pool = std::make_unique<ThreadPool>(num_threads());
   }
-  if (failure) std::rethrow_exception(failure);
+  g_pool->run(n, threads, fn, body);
 }
 
+}  // namespace parallel_detail
 }  // namespace dsmoe

@@ -1,17 +1,33 @@
-// Thread count and a static parallel-for. Work is split by index, and every index is computed by
-// the same code whatever thread runs it, so results are bit-identical for any thread count.
+// Thread count and a static parallel-for on a pool of persistent workers. Work is split by index, and every
+// index is computed by the same code whatever thread runs it, so results are bit-identical for any thread count.
+//
+// The workers stay awake between the many small parallel steps of a forward pass (spinning on a counter for
+// a couple of milliseconds, then sleeping), so a step costs a store and a barrier instead of a wake-up; a
+// step allocates nothing (the body is passed by reference, not as a std::function).
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <type_traits>
 
 namespace dsmoe {
 
-void set_num_threads(int n);  // n <= 0: all cores
+void set_num_threads(int n);  // n <= 0: all cores this process may run on
 int num_threads();
 
-// Calls body(begin, end) on disjoint chunks covering [0, n). An exception thrown by body is rethrown
-// to the caller after all chunks end.
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body);
+namespace parallel_detail {
+using ChunkFn = void (*)(void* body, int64_t begin, int64_t end);
+void run(int64_t n, ChunkFn fn, void* body);
+}  // namespace parallel_detail
+
+// Calls body(begin, end) on disjoint chunks covering [0, n): chunk i of T is [n*i/T, n*(i+1)/T). An exception
+// thrown by body is rethrown to the caller after all chunks end. A parallel_for started while the pool is busy
+// (from a body, or from another thread) runs on the calling thread alone.
+template <typename Body>
+void parallel_for(int64_t n, Body&& body) {
+  using B = std::remove_reference_t<Body>;
+  parallel_detail::run(
+      n, [](void* b, int64_t begin, int64_t end) { (*static_cast<B*>(b))(begin, end); },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
 
 }  // namespace dsmoe

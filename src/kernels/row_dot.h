@@ -22,13 +22,13 @@ inline constexpr int kMaxColumns = 4;
 // out[c] = weight_row · activation row c, the rows lying activation_stride bytes apart; 1 <= columns <= 4.
 using RowDotFn = void (*)(const void* weight_row, const void* activations, size_t activation_stride, int columns,
                           int64_t n, float* out);
-// y[i] += a * x[i] for a row x stored as F32, F16 or BF16 (attention's weighted sum of values).
+// y[i] += a * x[i] for a row x stored as F32, F16, BF16 or Q8_0 (attention's weighted sum of values).
 using RowAxpyFn = void (*)(float a, const void* x, float* y, int64_t n);
 
 struct RowKernels {
   Isa isa = Isa::kScalar;
   RowDotFn row_dot[kDTypeCount] = {};    // by weight DType
-  RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16 and BF16 only
+  RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
 };
 
 // The kernels of preferred_isa(), chosen on first use.

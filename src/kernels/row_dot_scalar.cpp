@@ -45,6 +45,18 @@ void axpy(float a, const void* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * element(kType, x, i);
 }
 
+// Q8_0 rows (the KV cache's 8-bit type): y += a * d * q, block by block.
+void axpy_q8_0(float a, const void* x, float* y, int64_t n) {
+  const auto* bytes = static_cast<const unsigned char*>(x);
+  for (int64_t b = 0; b < n / 32; ++b, bytes += 34) {
+    uint16_t d;
+    std::memcpy(&d, bytes, sizeof d);
+    const float scale = a * f16_to_f32(d);
+    const auto* q = reinterpret_cast<const int8_t*>(bytes + 2);
+    for (int i = 0; i < 32; ++i) y[32 * b + i] += scale * float(q[i]);
+  }
+}
+
 }  // namespace
 
 void fill_scalar(RowKernels& k) {
@@ -63,6 +75,7 @@ void fill_scalar(RowKernels& k) {
   k.row_axpy[int(DType::F32)] = axpy<DType::F32>;
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
+  k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
 }
 
 }  // namespace dsmoe::kernels_detail

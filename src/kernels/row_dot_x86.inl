@@ -38,12 +38,6 @@ inline float hsum(__m256 v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-inline int hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-  return _mm_cvtsi128_si32(s);
-}
 
 // Unsigned bytes (at most 127 each pair sum fits int16) times signed bytes, summed in fours into 8 int32.
 inline __m256i dot_u8_s8(__m256i u, __m256i s) {
@@ -65,6 +59,9 @@ inline __m256i unpack_nibbles(Bytes qs) {
 inline __m256i bits_to_bytes(Bytes p) {
   uint32_t bits;
   std::memcpy(&bits, p, sizeof bits);
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  return _mm256_movm_epi8(__mmask32(bits));
+#endif
   const __m256i which_byte = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
   const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(int(bits)), which_byte);
   const __m256i other_bits = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
@@ -142,13 +139,10 @@ inline void unpack_scale_min(Bytes s, uint8_t scale[8], uint8_t min[8]) {
   }
 }
 
-// sum over the eight sub-blocks of min[j] * (bsums[2j] + bsums[2j+1]).
-inline int min_dot(const uint8_t min[8], Bytes bsums) {
-  const __m256i pairs = _mm256_madd_epi16(load32(bsums), _mm256_set1_epi16(1));
-  uint64_t packed;
-  std::memcpy(&packed, min, sizeof packed);
-  const __m256i mins = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(packed)));
-  return hsum_i32(_mm256_mullo_epi32(pairs, mins));
+// min[j] * (bsums[2j] + bsums[2j+1]) for the eight sub-blocks, as 8 int32 (summed at the end of the row).
+inline __m256i min_products(__m256i mins16, Bytes bsums) {
+  // bsums are int16 pairs per sub-block; mins16 holds min[j] twice, so one madd multiplies and adds the pair.
+  return _mm256_madd_epi16(load32(bsums), mins16);
 }
 
 // Q4_K 144 bytes: d@0 dmin@2 scales@4 qs@16.  Q5_K 176: d@0 dmin@2 scales@4 qh@16 qs@48.
@@ -157,14 +151,16 @@ void dot_k_affine(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
   constexpr size_t kBytes = kFifthBit ? 176 : 144;
   constexpr size_t kQs = kFifthBit ? 48 : 16;
   const int64_t blocks = n / 256;
-  __m256 acc[C];
-  float mins[C];
-  for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps(), mins[c] = 0;
+  __m256 acc[C], mins[C];
+  for (int c = 0; c < C; ++c) acc[c] = mins[c] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
   for (int64_t b = 0; b < blocks; ++b) {
     const Bytes wb = w + size_t(b) * kBytes;
     uint8_t scale[8], min[8];
     unpack_scale_min(wb + 4, scale, min);
+    // min[j] in int16 lanes 2j and 2j+1.
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(min)),
+                                                                  _mm_loadl_epi64(reinterpret_cast<const __m128i*>(min))));
     __m256i q[8];  // sub-block j's 32 quants as bytes
     for (int p = 0; p < 4; ++p) {
       const __m256i bytes = load32(wb + kQs + 32 * p);
@@ -187,10 +183,10 @@ void dot_k_affine(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
       }
       const float ad = load_f32(ab);
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * ad), _mm256_cvtepi32_ps(sums), acc[c]);
-      mins[c] += dmin * ad * float(min_dot(min, ab + 260));
+      mins[c] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * ad), _mm256_cvtepi32_ps(min_products(mins16, ab + 260)), mins[c]);
     }
   }
-  for (int c = 0; c < C; ++c) out[c] = hsum(acc[c]) - mins[c];
+  for (int c = 0; c < C; ++c) out[c] = hsum(acc[c]) - hsum(mins[c]);
 }
 
 // Q6_K 210 bytes: ql@0 qh@128 scales@192 (int8) d@208. Quarter k of half h (32 values from 128h + 32k): low
@@ -319,6 +315,19 @@ void axpy(float a, const void* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * scalar_w<T>(bytes, i);
 }
 
+// Q8_0 rows (the KV cache's 8-bit type): y += (a * d) * q, eight values at a time.
+void axpy_q8_0(float a, const void* x, float* y, int64_t n) {
+  const auto* bytes = static_cast<Bytes>(x);
+  for (int64_t b = 0; b < n / 32; ++b, bytes += 34) {
+    const __m256 scale = _mm256_set1_ps(a * load_f16(bytes));
+    float* dst = y + 32 * b;
+    for (int part = 0; part < 4; ++part) {
+      const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 2 + 8 * part))));
+      _mm256_storeu_ps(dst + 8 * part, _mm256_fmadd_ps(scale, q, _mm256_loadu_ps(dst + 8 * part)));
+    }
+  }
+}
+
 // ---- the table ------------------------------------------------------------------------------------------------
 template <template <int> class K>
 void by_columns(const void* w, const void* act, size_t stride, int columns, int64_t n, float* out) {
@@ -384,6 +393,7 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_axpy[int(DType::F32)] = axpy<DType::F32>;
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
+  k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
 }
 
 }  // namespace dsmoe::kernels_detail

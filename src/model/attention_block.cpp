@@ -6,6 +6,7 @@
 
 #include "ops/attention.h"
 #include "ops/matmul.h"
+#include "quant/quantize.h"
 #include "rope/rope_apply.h"
 
 namespace dsmoe {
@@ -22,8 +23,9 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   const MatmulJob qkv[] = {{x, n_tokens, &w.q_proj, q}, {x, n_tokens, &w.k_proj, k}, {x, n_tokens, &w.v_proj, v}};
   matmul_wt_batch(qkv, ws.matmul);
 
-  float* key_cache = cache.keys(layer);  // [batch, n_kv_heads, capacity, head_dim]
-  float* value_cache = cache.values(layer);
+  unsigned char* key_cache = cache.keys(layer);  // rows [batch, n_kv_heads, capacity] of head_dim values
+  unsigned char* value_cache = cache.values(layer);
+  const size_t row_bytes = cache.row_bytes();
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t b = t / n_new;
     const int64_t position = past + t % n_new;
@@ -35,9 +37,9 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
                c.rope_pairing);
     // HF caches keys after rotation, so a decoded step never re-rotates the past.
     for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
-      const int64_t slot = ((b * c.num_key_value_heads + h) * cache.capacity() + position) * head_dim;
-      std::copy_n(k_t + h * head_dim, head_dim, key_cache + slot);
-      std::copy_n(v + t * c.kv_dim() + h * head_dim, head_dim, value_cache + slot);
+      const size_t slot = size_t((b * c.num_key_value_heads + h) * cache.capacity() + position) * row_bytes;
+      quantize_row(cache.type(), k_t + h * head_dim, key_cache + slot, head_dim);
+      quantize_row(cache.type(), v + t * c.kv_dim() + h * head_dim, value_cache + slot, head_dim);
     }
   }
 
@@ -50,7 +52,7 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   shape.head_dim = head_dim;
   shape.capacity = cache.capacity();
   float* context = sized(ws.context, n_tokens * c.q_dim());  // [batch, n_new, n_heads, head_dim]
-  causal_attention(q, key_cache, value_cache, shape, softmax_scale / std::sqrt(float(head_dim)), context);
+  causal_attention(q, key_cache, value_cache, cache.type(), shape, softmax_scale / std::sqrt(float(head_dim)), context);
   const MatmulJob o{context, n_tokens, &w.o_proj, out};
   matmul_wt_batch(std::span<const MatmulJob>(&o, 1), ws.matmul);
 }

@@ -14,6 +14,7 @@ struct Model::Impl {
   std::unique_ptr<Transformer> transformer;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the model comes without one
   double load_seconds = 0;
+  CacheType cache_type = CacheType::kF16;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -35,6 +36,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     if (const auto& eos = impl->transformer->config().eos_token_id) model_config["eos_token_id"] = *eos;
     impl->tokenizer = Tokenizer::from_json(impl->files.tokenizer_json, impl->files.tokenizer_config, model_config);
   }
+  impl->cache_type = options.cache_type;
   impl->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
@@ -48,5 +50,6 @@ bool Model::is_gguf() const { return impl_->files.format == ModelFormat::kGguf; 
 const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const nlohmann::json& Model::generation_config() const { return impl_->files.generation_config; }
 double Model::load_seconds() const { return impl_->load_seconds; }
+CacheType Model::cache_type() const { return impl_->cache_type; }
 
 }  // namespace dsmoe

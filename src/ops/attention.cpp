@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/errors.h"
 #include "kernels/row_dot.h"
+#include "quant/vec_dot.h"
 
 namespace dsmoe {
 
@@ -28,8 +29,11 @@ void causal_attention(const float* q, const void* k_cache, const void* v_cache, 
   const RowKernels& kernels = row_kernels();
   const RowDotFn dot = kernels.row_dot[int(kv_type)];
   const RowAxpyFn axpy = kernels.row_axpy[int(kv_type)];
+  // An 8-bit cache dots keys with the query quantized to the matching activation format, as a weight would.
+  const bool quantized = is_block_format(kv_type);
   parallel_for(rows, [&](int64_t begin, int64_t end) {
     alignas(64) float acc[kMaxAttentionHeadDim];
+    alignas(64) unsigned char quantized_query[kMaxAttentionHeadDim / 32 * 36];
     float scores[kKeysPerTile];
     for (int64_t row = begin; row < end; ++row) {
       const int64_t h = row % s.n_heads;
@@ -40,6 +44,11 @@ void causal_attention(const float* q, const void* k_cache, const void* v_cache, 
       const auto* keys = static_cast<const unsigned char*>(k_cache) + size_t(kv_row) * row_bytes;
       const auto* values = static_cast<const unsigned char*>(v_cache) + size_t(kv_row) * row_bytes;
       const int64_t n_keys = s.past + i + 1;  // causal: this query sees positions 0 .. past + i
+      const void* query_row = query;
+      if (quantized) {
+        quantize_activation_row(kv_type, query, quantized_query, s.head_dim);
+        query_row = quantized_query;
+      }
 
       float running_max = -std::numeric_limits<float>::infinity();
       float running_sum = 0;
@@ -48,7 +57,7 @@ void causal_attention(const float* q, const void* k_cache, const void* v_cache, 
         const int64_t tile = std::min(kKeysPerTile, n_keys - j0);
         float tile_max = running_max;
         for (int64_t j = 0; j < tile; ++j) {
-          dot(keys + size_t(j0 + j) * row_bytes, query, 0, 1, s.head_dim, &scores[j]);
+          dot(keys + size_t(j0 + j) * row_bytes, query_row, 0, 1, s.head_dim, &scores[j]);
           scores[j] *= scale;
           tile_max = std::max(tile_max, scores[j]);
         }

@@ -25,7 +25,7 @@ inline constexpr int64_t kMaxAttentionHeadDim = 1024;  // per-thread output accu
 // q   [batch, n_new, n_heads, head_dim]
 // k,v [batch, n_kv_heads, capacity, head_dim], holding positions [0, past + n_new)
 // out [batch, n_new, n_heads, head_dim]
-// k,v are stored as kv_type (F32, F16 or BF16).
+// k,v rows (one head of one position) are stored as kv_type: F32, F16, BF16 or Q8_0 (head_dim % 32 == 0).
 void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,
                       const AttentionShape& shape, float scale, float* out);
 inline void causal_attention(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& shape,

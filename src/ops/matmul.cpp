@@ -12,8 +12,13 @@ namespace dsmoe {
 
 namespace {
 
-// Output rows per task: enough work to amortise scheduling, few enough to balance two cores on one token.
-constexpr int64_t kRowsPerTask = 16;
+// Weight bytes per task: enough work to amortise scheduling, few enough to balance two cores on one token.
+// Tasks hold whole rows and about this many bytes, so a job of heavy rows (Q8_0) splits into more tasks than
+// one of light rows (Q4_K), and a static split of tasks over threads is a split of the bytes to read.
+constexpr size_t kBytesPerTask = 16 * 1024;
+
+int64_t rows_per_task(const TensorView& w) { return std::max<int64_t>(1, int64_t(kBytesPerTask / w.row_bytes())); }
+int64_t task_count(const TensorView& w) { return (w.shape[0] + rows_per_task(w) - 1) / rows_per_task(w); }
 // Tokens whose weight rows are reused from the cache before moving on: the rows of one task stay in L1/L2
 // while this many tokens' activations stream past them.
 constexpr int64_t kTokensPerTile = 64;
@@ -90,9 +95,9 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
   for (const MatmulJob& job : jobs) check_job(job);
   quantize_activations(jobs, scratch);
-  // Tasks: kRowsPerTask output rows of one job, numbered job after job.
+  // Tasks: rows_per_task output rows of one job, numbered job after job.
   int64_t tasks = 0;
-  for (const MatmulJob& job : jobs) tasks += (job.weight->shape[0] + kRowsPerTask - 1) / kRowsPerTask;
+  for (const MatmulJob& job : jobs) tasks += task_count(*job.weight);
   const RowKernels& kernels = row_kernels();
   parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
     int64_t first_task = 0;
@@ -100,7 +105,8 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
       const MatmulJob& job = jobs[j];
       const TensorView& w = *job.weight;
       const int64_t out_features = w.shape[0], in_features = w.shape[1];
-      const int64_t job_tasks = (out_features + kRowsPerTask - 1) / kRowsPerTask;
+      const int64_t job_tasks = task_count(w);
+      const int64_t task_rows = rows_per_task(w);
       const int64_t lo = std::max(task_begin, first_task) - first_task;
       const int64_t hi = std::min(task_end, first_task + job_tasks) - first_task;
       first_task += job_tasks;
@@ -112,10 +118,10 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
                                     : reinterpret_cast<const unsigned char*>(job.x);
       const auto* w_bytes = static_cast<const unsigned char*>(w.data);
       const size_t w_row_bytes = w.row_bytes();
-      const int64_t row_end = std::min(out_features, hi * kRowsPerTask);
+      const int64_t row_end = std::min(out_features, hi * task_rows);
       for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTokensPerTile) {
         const int64_t t1 = std::min(job.n_tokens, t0 + kTokensPerTile);
-        for (int64_t o = lo * kRowsPerTask; o < row_end; ++o) {
+        for (int64_t o = lo * task_rows; o < row_end; ++o) {
           const unsigned char* w_row = w_bytes + size_t(o) * w_row_bytes;
           for (int64_t t = t0; t < t1; t += kMaxColumns) {
             const int columns = int(std::min<int64_t>(kMaxColumns, t1 - t));

@@ -106,8 +106,17 @@ def check_bad_input(binary, work, model):
 def check_bench_runs(binary, model):
     # Behaviour only (speed is reported, never asserted): a small config runs prefill and decode.
     run = dsmoe(binary, "bench", "--config", os.path.join(model, "config.json"), "-p", "5", "-n", "3", "--layers", "2")
-    check("bench runs on a tiny config", run.returncode == 0 and "decode  3 tokens" in run.stdout
-          and "2 of 3 layers" in run.stdout, run.stdout + run.stderr)
+    check("bench runs on a tiny config", run.returncode == 0 and "| pp5 |" in run.stdout and "| tg3 |" in run.stdout
+          and "(2/3 layers)" in run.stdout, run.stdout + run.stderr)
+    for cache_type in ("f32", "bf16"):
+        run = dsmoe(binary, "bench", "--config", os.path.join(model, "config.json"), "-p", "5", "-n", "3", "-r", "1",
+                    "--cache-type", cache_type)
+        check(f"bench runs with --cache-type {cache_type}", run.returncode == 0 and "| tg3 |" in run.stdout,
+              run.stdout + run.stderr)
+    expect_error(binary, "q8_0 cache with head_dim 16", ["bench", "--config", os.path.join(model, "config.json"),
+                                                        "--cache-type", "q8_0"], "head_dim to be a multiple of 32")
+    expect_error(binary, "bench with a bad cache type", ["bench", "--config", os.path.join(model, "config.json"),
+                                                         "--cache-type", "q4_0"], "--cache-type")
     expect_error(binary, "bench with a bad dtype", ["bench", "--config", os.path.join(model, "config.json"),
                                                     "--dtype", "q3"], "--dtype")
 

@@ -193,7 +193,7 @@ int run_bench(BenchArgs& args) {
   const ModelConfig& config = model.config();
   const int64_t longest = std::max(*std::max_element(args.prompts.begin(), args.prompts.end()),
                                    *std::max_element(args.generates.begin(), args.generates.end()));
-  KvCache cache(config, 1, longest);
+  KvCache cache(config, 1, longest, cache_dtype(parse_cache_type_name(args.rope.cache_type, "--cache-type")));
   if (args.rope.verbose) {
     std::cerr << "bench: " << m.info.model << " (" << m.description << "), " << bench_size_text(m.info.size)
               << " of weights, loaded in " << int64_t(m.info.load_seconds * 1e3) << " ms; KV cache of " << longest

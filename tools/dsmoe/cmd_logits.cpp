@@ -128,6 +128,7 @@ int run_logits(const LogitsArgs& args) {
 Handler add_logits_command(CLI::App& app) {
   auto args = std::make_shared<LogitsArgs>();
   app.add_option("-m,--model", args->model_dir, "model directory")->required();
+  args->rope.cache_type = "f32";  // a measurement: HF's float32 computation unless asked otherwise
   add_rope_options(app, args->rope);
   app.add_option("--ids", args->ids, "token ids: rows separated by ';', ids by ','");
   app.add_option("--ids-file", args->ids_file, "a file of token ids, one row per line");

@@ -179,6 +179,7 @@ Handler add_passkey_command(CLI::App& app) {
                  "write every document as a JSON line: trial, depth, key, text, prompt and answer ids, filler "
                  "(sentence indices), sentences_before, needle_token, generated, correct");
   app.add_flag("--json", args->json, "one JSON object on stdout (keys above)");
+  args->rope.cache_type = "f32";  // a measurement: HF's float32 computation unless asked otherwise
   add_rope_options(app, args->rope);
   return [args] { return run_passkey(*args); };
 }

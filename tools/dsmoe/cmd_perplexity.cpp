@@ -183,6 +183,7 @@ Handler add_perplexity_command(CLI::App& app) {
   app.add_flag("--no-bos", args->no_bos, "no BOS in front of the windows (then each window's first token is context)");
   app.add_flag("--json", args->json, "one JSON object on stdout (keys above)");
   app.add_option("--nll-out", args->nll_out, "write each text token's NLL as float32 .npy [text tokens], NaN if unscored");
+  args->rope.cache_type = "f32";  // a measurement: HF's float32 computation unless asked otherwise
   add_rope_options(app, args->rope);
   return [args] { return run_perplexity(*args); };
 }

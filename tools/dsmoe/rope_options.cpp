@@ -11,6 +11,7 @@ LoadOptions RopeOptions::load_options() const {
   LoadOptions options;
   options.rope = overrides();
   options.use_mmap = !no_mmap;
+  options.cache_type = parse_cache_type_name(cache_type, "--cache-type");
   return options;
 }
 
@@ -18,6 +19,10 @@ void add_rope_options(CLI::App& app, RopeOptions& o) {
   o.app = &app;
   app.add_flag("--no-mmap", o.no_mmap,
                "read the weights into memory (transparent huge pages where offered) instead of mapping the file");
+  app.add_option("--cache-type", o.cache_type,
+                 "KV cache type: f16 (half of f32, llama.cpp's default), bf16, q8_0 (a quarter of f32), or f32 "
+                 "(exactly HF's float32 computation: the default of logits, perplexity and passkey)")
+      ->capture_default_str();
   const char* group = "RoPE (default: the model file's)";
   app.add_option("--rope-scaling", o.scaling, "none|linear|dynamic|yarn|llama3: RoPE scaling method")->group(group);
   app.add_option("--rope-scale", o.scale, "scaling factor s (usually the context length / the training length)")

@@ -21,11 +21,12 @@ struct RopeOptions {
   std::string dynamic_policy;
   bool verbose = false;
   bool no_mmap = false;  // --no-mmap: a load option every command that runs the model takes too
+  std::string cache_type = "f16";  // --cache-type: the KV cache's type
   CLI::App* app = nullptr;
 
   // Only the flags given on the command line: the rest keep the file's values.
   RopeOverrides overrides() const;
-  LoadOptions load_options() const;  // the overrides and --no-mmap
+  LoadOptions load_options() const;  // the overrides, --no-mmap and --cache-type
 };
 
 void add_rope_options(CLI::App& app, RopeOptions& options);
