@@ -51,10 +51,12 @@ class ThreadPool {
   int threads() const { return threads_; }
 
   // Splits [0, n) over the first `active` threads (the others only check in).
-  void run(int64_t n, int active, parallel_detail::ChunkFn fn, void* body) {
+  void run(int64_t n, int64_t grain, int active, parallel_detail::ChunkFn fn, void* body) {
     fn_ = fn;
     body_ = body;
     n_ = n;
+    grain_ = grain;
+    next_.store(0, std::memory_order_relaxed);
     active_ = active;
     failure_ = nullptr;
     pending_.store(threads_ - 1);
@@ -74,10 +76,15 @@ class ThreadPool {
 
   void run_chunk(int i) {
     if (i >= active_) return;
-    const int64_t begin = n_ * i / active_, end = n_ * (i + 1) / active_;
-    if (begin >= end) return;
     try {
-      fn_(body_, begin, end);
+      if (grain_ > 0) {
+        for (int64_t begin = next_.fetch_add(grain_); begin < n_; begin = next_.fetch_add(grain_)) {
+          fn_(body_, begin, std::min(n_, begin + grain_));
+        }
+        return;
+      }
+      const int64_t begin = n_ * i / active_, end = n_ * (i + 1) / active_;
+      if (begin < end) fn_(body_, begin, end);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex_);
       if (!failure_) failure_ = std::current_exception();
@@ -111,9 +118,10 @@ class ThreadPool {
 
   const int threads_;
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<int> sleepers_{0};
+  // Each counter on its own cache line: threads taking tasks must not slow the ones polling the others.
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   bool stop_ = false;  // written under sleep_mutex_ before the last generation bump
@@ -121,6 +129,8 @@ class ThreadPool {
   parallel_detail::ChunkFn fn_ = nullptr;
   void* body_ = nullptr;
   int64_t n_ = 0;
+  int64_t grain_ = 0;
+  alignas(64) std::atomic<int64_t> next_{0};  // the next index to take, when grain_ > 0
   int active_ = 0;
   std::mutex failure_mutex_;
   std::exception_ptr failure_;
@@ -141,9 +151,10 @@ int num_threads() {
 
 namespace parallel_detail {
 
-void run(int64_t n, ChunkFn fn, void* body) {
+void run(int64_t n, int64_t grain, ChunkFn fn, void* body) {
   if (n <= 0) return;
-  const int threads = int(std::min<int64_t>(num_threads(), n));
+  const int64_t pieces = grain > 0 ? (n + grain - 1) / grain : n;
+  const int threads = int(std::min<int64_t>(num_threads(), pieces));
   std::unique_lock<std::mutex> lock(g_pool_mutex, std::try_to_lock);
   if (threads <= 1 || !lock.owns_lock()) {
     fn(body, 0, n);
@@ -153,7 +164,7 @@ void run(int64_t n, ChunkFn fn, void* body) {
     g_pool.reset();
     g_pool = std::make_unique<ThreadPool>(num_threads());
   }
-  g_pool->run(n, threads, fn, body);
+  g_pool->run(n, grain, threads, fn, body);
 }
 
 }  // namespace parallel_detail

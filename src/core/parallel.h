@@ -16,7 +16,15 @@ int num_threads();
 
 namespace parallel_detail {
 using ChunkFn = void (*)(void* body, int64_t begin, int64_t end);
-void run(int64_t n, ChunkFn fn, void* body);
+// grain 0: one static chunk per thread; grain > 0: threads take `grain` indices at a time until none are left.
+void run(int64_t n, int64_t grain, ChunkFn fn, void* body);
+template <typename Body>
+void run(int64_t n, int64_t grain, Body&& body) {
+  using B = std::remove_reference_t<Body>;
+  run(
+      n, grain, [](void* b, int64_t begin, int64_t end) { (*static_cast<B*>(b))(begin, end); },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
 }  // namespace parallel_detail
 
 // Calls body(begin, end) on disjoint chunks covering [0, n): chunk i of T is [n*i/T, n*(i+1)/T). An exception
@@ -24,10 +32,15 @@ void run(int64_t n, ChunkFn fn, void* body);
 // (from a body, or from another thread) runs on the calling thread alone.
 template <typename Body>
 void parallel_for(int64_t n, Body&& body) {
-  using B = std::remove_reference_t<Body>;
-  parallel_detail::run(
-      n, [](void* b, int64_t begin, int64_t end) { (*static_cast<B*>(b))(begin, end); },
-      const_cast<void*>(static_cast<const void*>(&body)));
+  parallel_detail::run(n, 0, body);
+}
+
+// The same, but threads take `grain` indices at a time as they finish (uneven work balances itself). Which
+// thread runs an index then varies from run to run, so body must compute each index the same way on any thread
+// (as every kernel here does): results stay bit-identical.
+template <typename Body>
+void parallel_for_dynamic(int64_t n, int64_t grain, Body&& body) {
+  parallel_detail::run(n, grain > 0 ? grain : 1, body);
 }
 
 }  // namespace dsmoe

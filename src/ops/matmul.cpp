@@ -99,7 +99,8 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
   int64_t tasks = 0;
   for (const MatmulJob& job : jobs) tasks += task_count(*job.weight);
   const RowKernels& kernels = row_kernels();
-  parallel_for(tasks, [&](int64_t task_begin, int64_t task_end) {
+  // Tasks are taken one at a time as threads finish: formats differ in cost per byte and cores in speed.
+  parallel_for_dynamic(tasks, std::max<int64_t>(1, tasks / (8 * num_threads())), [&](int64_t task_begin, int64_t task_end) {
     int64_t first_task = 0;
     for (size_t j = 0; j < jobs.size() && first_task < task_end; ++j) {
       const MatmulJob& job = jobs[j];

@@ -64,6 +64,10 @@ GenerationStats Generator::generate(const GenerationRequest& request, Sampler& s
   DecodeStream text(tokenizer_, /*skip_special_tokens=*/true);
   StopStringFilter stops(request.stop_strings);
   const auto start = std::chrono::steady_clock::now();
+  ForwardOptions last_only;
+  last_only.all_logits = false;
+  ForwardResult step;  // reused: a decode step allocates nothing
+  std::vector<int32_t> next(1);
   for (;;) {
     if (request.max_new_tokens >= 0 && stats.generated_tokens >= request.max_new_tokens) {
       stats.reason = StopReason::kMaxTokens;
@@ -85,9 +89,9 @@ GenerationStats Generator::generate(const GenerationRequest& request, Sampler& s
       stats.reason = StopReason::kContextFull;  // the sampled token has no room in the cache
       break;
     }
-    ForwardOptions last_only;
-    last_only.all_logits = false;
-    logits = session_.forward({token}, last_only).logits;
+    next[0] = token;
+    session_.forward(next, last_only, step);
+    logits.swap(step.logits);
     cached_.push_back(token);
   }
   if (!stops.stopped()) on_text(stops.push(text.flush()));
