@@ -2,11 +2,16 @@
 //   build/bench/dsmoe_bench_kernels --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/parallel.h"
+#include "kernels/row_dot.h"
+#include "quant/quantize.h"
+#include "quant/vec_dot.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 
@@ -58,6 +63,54 @@ BENCHMARK(BM_Matmul)
     ->ArgsProduct({{1, 32}, {1408}, {2048}, {0, 1}, {1, 2}})
     ->Args({1, 10944, 2048, 1, 1})
     ->Args({1, 10944, 2048, 1, 2})
+    ->Unit(benchmark::kMicrosecond);
+
+// One weight format on one instruction set's row kernel, single thread, no matmul around it: the rows of an
+// expert's gate (1408 x 2048) or down (2048 x 1408) projection, 1 token (decode) or 4 (the prefill tile).
+// Args: dtype, isa, in_features, columns.
+void BM_RowKernel(benchmark::State& state) {
+  const auto type = DType(state.range(0));
+  const auto isa = Isa(state.range(1));
+  const int64_t in = state.range(2), rows = in == 2048 ? 1408 : 2048;
+  const int columns = int(state.range(3));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU does not run that instruction set");
+    return;
+  }
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(rows * in)), x(static_cast<size_t>(kMaxColumns * in));
+  for (float& v : values) v = normal(rng);
+  for (float& v : x) v = normal(rng);
+  std::vector<unsigned char> weight(size_t(rows) * dtype_row_bytes(type, in));
+  quantize_rows(type, values.data(), weight.data(), rows, in);
+  const size_t stride = is_block_format(type) ? activation_row_bytes(type, in) : size_t(in) * sizeof(float);
+  std::vector<unsigned char> act(stride * kMaxColumns);
+  for (int c = 0; c < kMaxColumns; ++c) {
+    if (is_block_format(type)) {
+      quantize_activation_row(type, x.data() + c * in, act.data() + size_t(c) * stride, in);
+    } else {
+      std::memcpy(act.data() + size_t(c) * stride, x.data() + c * in, stride);
+    }
+  }
+  const RowDotFn dot = row_kernels(isa).row_dot[int(type)];
+  const size_t row_bytes = dtype_row_bytes(type, in);
+  float out[kMaxColumns];
+  for (auto _ : state) {
+    for (int64_t r = 0; r < rows; ++r) dot(weight.data() + size_t(r) * row_bytes, act.data(), stride, columns, in, out);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetLabel(std::string(dtype_name(type)) + " " + std::string(isa_name(isa)));
+  state.counters["weight GB/s"] = benchmark::Counter(double(weight.size()), benchmark::Counter::kIsIterationInvariantRate,
+                                                     benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_RowKernel)
+    ->ArgsProduct({{int(DType::BF16), int(DType::Q8_0), int(DType::Q4_0), int(DType::Q5_0), int(DType::Q4_K),
+                    int(DType::Q5_K), int(DType::Q6_K)},
+                   {int(Isa::kAvx2), int(Isa::kAvx512)},
+                   {2048},
+                   {1, 4}})
+    ->ArgsProduct({{int(DType::Q8_0), int(DType::Q5_0)}, {int(Isa::kAvx512)}, {1408}, {1, 4}})
     ->Unit(benchmark::kMicrosecond);
 
 // Args: context length, threads. One decode step of one layer: 16 heads, head_dim 128.

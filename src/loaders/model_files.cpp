@@ -47,6 +47,28 @@ ModelFiles open_hf_folder(const std::string& dir, const OpenOptions& options) {
 
 }  // namespace
 
+bool weights_fit_in_memory(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  uint64_t bytes = 0;
+  if (fs::is_directory(path, error)) {
+    for (const auto& entry : fs::directory_iterator(path, error)) {
+      if (entry.path().extension() == ".safetensors" && entry.is_regular_file(error)) bytes += entry.file_size(error);
+    }
+  } else {
+    bytes = fs::file_size(path, error);
+  }
+  if (error) return false;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return bytes <= kib * 1024 / 2;
+  }
+  return false;
+}
+
 GgufVocabulary gguf_vocabulary_of(const ModelFiles& files) {
   if (files.gguf_vocabulary) return *files.gguf_vocabulary;
   if (files.tokenizer_json.is_null()) return {};

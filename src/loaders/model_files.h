@@ -35,6 +35,10 @@ struct ModelFiles {
 // vocabulary with unused [PAD{i}] tokens, as llama.cpp's converter does). Empty when the model has no tokenizer.
 GgufVocabulary gguf_vocabulary_of(const ModelFiles& files);
 
+// Whether the weight files under `path` (a .gguf, or a folder's *.safetensors) take at most half of the memory
+// the system reports available (MemAvailable): then reading them into memory is the faster choice.
+bool weights_fit_in_memory(const std::string& path);
+
 struct OpenOptions {
   bool use_mmap = true;  // false: read the weights into memory (transparent huge pages where offered)
 };

@@ -24,7 +24,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   OpenOptions open;
-  open.use_mmap = options.use_mmap;
+  open.use_mmap = options.weights == WeightMemory::kMap ||
+                  (options.weights == WeightMemory::kAuto && !weights_fit_in_memory(path));
   impl->files = open_model_files(path, open);
   ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);

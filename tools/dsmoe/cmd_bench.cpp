@@ -92,7 +92,9 @@ BenchModel load_files(const BenchArgs& args) {
   BenchModel m;
   const auto start = std::chrono::steady_clock::now();
   OpenOptions open;
-  open.use_mmap = !args.rope.no_mmap;
+  const WeightMemory weights_in = args.rope.load_options().weights;
+  open.use_mmap = weights_in == WeightMemory::kMap ||
+                  (weights_in == WeightMemory::kAuto && !weights_fit_in_memory(args.model_path));
   m.files = open_model_files(args.model_path, open);
   ModelConfig config = m.files->config;
   apply_rope_overrides(config, args.rope.overrides());

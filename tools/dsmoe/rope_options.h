@@ -20,7 +20,8 @@ struct RopeOptions {
   double attn_factor = 0;
   std::string dynamic_policy;
   bool verbose = false;
-  bool no_mmap = false;  // --no-mmap: a load option every command that runs the model takes too
+  bool no_mmap = false;  // --no-mmap / --mmap: load options every command that runs the model takes too
+  bool mmap = false;
   std::string cache_type = "f16";  // --cache-type: the KV cache's type
   CLI::App* app = nullptr;
 

@@ -309,7 +309,7 @@ targets.
 Sitting: {started} to {finished}, commit `{commit}`. Machine: {cpu}, {cores} cores ({threads} threads used),
 {memory_gib} GiB, Linux {kernel}, transparent huge pages `{thp}`, 1-minute load average {load}.
 llama.cpp: the prebuilt CPU libraries of npm's `@node-llama-cpp/linux-x64` {peer}, flash attention {fa}, K/V cache
-{type_k} (llama-bench's defaults; dsmoe's K/V cache is F32).
+{type_k} (llama-bench's defaults; dsmoe's default K/V cache is F16 too, `--cache-type`).
 {busy}
 ```
 {command}

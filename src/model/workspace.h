@@ -1,0 +1,35 @@
+// The buffers of a forward pass, kept by the session (KvCache) and reused from call to call: each grows to the
+// largest call it has served and never shrinks, so a decode step allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ops/matmul.h"
+
+namespace dsmoe {
+
+struct ForwardWorkspace {
+  // The residual stream, its normed copy and the branch added back: [n_tokens, hidden].
+  std::vector<float> x, normed, branch;
+  // Attention: q [n_tokens, q_dim], k and v [n_tokens, kv_dim], the heads' outputs [n_tokens, q_dim].
+  std::vector<float> q, k, v, context;
+  // Routing: router probabilities [n_tokens, n_experts], chosen experts and weights [n_tokens, top_k], and the
+  // (token, slot) pairs grouped by expert with where each expert's group starts.
+  std::vector<float> router_probs, route_weights;
+  std::vector<int32_t> route_experts, grouped, group_start;
+  // Feed-forward: the tokens gathered per expert, the products, the outputs ([rows, width] or [rows, hidden]).
+  std::vector<float> gathered, gate, up, expert_out, shared_gate, shared_up, routed;
+  std::vector<float> last;  // the last position of each row, for the logits
+  std::vector<MatmulJob> jobs;
+  MatmulScratch matmul;
+};
+
+// v's data with room for n elements (growing v if it is smaller).
+template <typename T>
+T* sized(std::vector<T>& v, int64_t n) {
+  if (v.size() < size_t(n)) v.resize(size_t(n));
+  return v.data();
+}
+
+}  // namespace dsmoe
