@@ -143,7 +143,7 @@ def main():
     parser.add_argument("--peer", required=True, help="the folder llama_cpp_peer.py installed into")
     parser.add_argument("--verbose", action="store_true", help="print all of llama.cpp's log on stderr")
     parser.add_argument("--no-mmap", action="store_true", help="read the weights into memory instead of mapping")
-    parser.add_argument("command", choices=["tokenize", "detokenize", "logits", "generate", "info", "quantize", "build"])
+    parser.add_argument("command", choices=["tokenize", "detokenize", "logits", "generate", "info", "quantize", "bench", "build"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     try:
