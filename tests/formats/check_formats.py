@@ -636,16 +636,24 @@ def case_llama_cpp_quantized(env):
     for label, path in files:
         try:
             dequantized = env.quantize(path, "f32", f"{label}_dequantized.gguf")
-            ids = [int(i) for i in env.rng.integers(0, 4094, size=16)]
-            exact = env.llama_logits(dequantized, ids)
-            ours_q, theirs_q = env.logits(path, ids), env.llama_logits(path, ids)
+            # The noise of one sequence depends on whether an activation flip happens in it (one seed gave dsmoe
+            # 2.1e-2 against llama.cpp's 8.6e-3, others the reverse; dsmoe's scalar kernels, bit-equal to ggml's
+            # generic code, fail the single-sequence check as often), so each engine's noise is its median over
+            # twelve 16-token sequences.
+            sequences = [[int(i) for i in env.rng.integers(0, 4094, size=16)] for _ in range(12)]
+            exact = [env.llama_logits(dequantized, ids) for ids in sequences]
+            ours_q = [env.logits(path, ids) for ids in sequences]
+            theirs_q = [env.llama_logits(path, ids) for ids in sequences]
             env.report(f"{label}: dsmoe vs llama.cpp on the dequantized F32 weights",
-                       rel_err(env.logits(dequantized, ids), exact), TOL_LLAMA["f32"])
-            noise_llama = rel_err(theirs_q, exact)
-            env.report(f"{label}: llama.cpp's quantization noise (quantized vs dequantized)", noise_llama)
-            env.report(f"{label}: dsmoe's quantization noise (quantized vs dequantized)", rel_err(ours_q, exact),
+                       max(rel_err(env.logits(dequantized, ids), e) for ids, e in zip(sequences, exact)),
+                       TOL_LLAMA["f32"])
+            noise_llama = float(np.median([rel_err(t, e) for t, e in zip(theirs_q, exact)]))
+            noise_ours = float(np.median([rel_err(o, e) for o, e in zip(ours_q, exact)]))
+            env.report(f"{label}: llama.cpp's quantization noise (quantized vs dequantized, median of 12)", noise_llama)
+            env.report(f"{label}: dsmoe's quantization noise (quantized vs dequantized, median of 12)", noise_ours,
                        1.5 * noise_llama + 1e-4)
-            env.report(f"{label}: dsmoe vs llama.cpp, quantized", rel_err(ours_q, theirs_q), 2.5 * noise_llama + 1e-4)
+            env.report(f"{label}: dsmoe vs llama.cpp, quantized (median of 12)",
+                       float(np.median([rel_err(o, t) for o, t in zip(ours_q, theirs_q)])), 2.5 * noise_llama + 1e-4)
             greedy_compare(env, label, path, prompt_text, noise_llama)
         except Failure as e:
             print(f"FAIL {label}: {e}", flush=True)
