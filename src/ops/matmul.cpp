@@ -14,7 +14,7 @@ namespace {
 
 // Weight bytes per task: enough work to amortise scheduling, few enough to balance two cores on one token.
 // Tasks hold whole rows and about this many bytes, so a job of heavy rows (Q8_0) splits into more tasks than
-// one of light rows (Q4_K), and a static split of tasks over threads is a split of the bytes to read.
+// one of light rows (Q4_K), and the threads, taking runs of tasks as they finish, share the bytes to read.
 constexpr size_t kBytesPerTask = 16 * 1024;
 
 int64_t rows_per_task(const TensorView& w) { return std::max<int64_t>(1, int64_t(kBytesPerTask / w.row_bytes())); }
