@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/attention_tile.h"
 #include "kernels/isa.h"
 
 namespace dsmoe {
@@ -29,6 +30,7 @@ struct RowKernels {
   Isa isa = Isa::kScalar;
   RowDotFn row_dot[kDTypeCount] = {};    // by weight DType
   RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
+  AttendTileFn attend_tile = nullptr;    // kernels/attention_tile.h
 };
 
 // The kernels of preferred_isa(), chosen on first use.

@@ -2,4 +2,5 @@
 #define DSMOE_KERNEL_NS avx2
 #define DSMOE_KERNEL_ISA Isa::kAvx2
 #define DSMOE_KERNEL_FILL fill_avx2
+#include "kernels/attention_tile.inl"
 #include "kernels/row_dot_x86.inl"

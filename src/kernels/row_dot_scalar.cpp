@@ -1,9 +1,13 @@
 // The scalar twin: the block formats through src/quant's vec_dot_row (ggml's generic order, bit-equal to it),
-// the element formats widened to float32 and summed in sixteen lanes. Portable C++ with no intrinsics.
+// the element formats widened to float32 and summed in sixteen lanes, the attention tile step from the same
+// vector-extension source every instruction set compiles (attention_tile.inl). Portable C++ with no intrinsics.
 #include <cstring>
 
 #include "kernels/row_dot.h"
 #include "quant/vec_dot.h"
+
+#define DSMOE_KERNEL_NS scalar
+#include "kernels/attention_tile.inl"
 
 namespace dsmoe::kernels_detail {
 namespace {
@@ -76,6 +80,7 @@ void fill_scalar(RowKernels& k) {
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
   k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
+  k.attend_tile = scalar::attention::attend_tile;
 }
 
 }  // namespace dsmoe::kernels_detail

@@ -394,6 +394,7 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
   k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
+  k.attend_tile = attention::attend_tile;
 }
 
 }  // namespace dsmoe::kernels_detail

@@ -52,7 +52,8 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   shape.head_dim = head_dim;
   shape.capacity = cache.capacity();
   float* context = sized(ws.context, n_tokens * c.q_dim());  // [batch, n_new, n_heads, head_dim]
-  causal_attention(q, key_cache, value_cache, cache.type(), shape, softmax_scale / std::sqrt(float(head_dim)), context);
+  causal_attention(q, key_cache, value_cache, cache.type(), shape, softmax_scale / std::sqrt(float(head_dim)), context,
+                   ws.attention);
   const MatmulJob o{context, n_tokens, &w.o_proj, out};
   matmul_wt_batch(std::span<const MatmulJob>(&o, 1), ws.matmul);
 }

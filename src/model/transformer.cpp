@@ -16,11 +16,11 @@ namespace dsmoe {
 Transformer::Transformer(ModelConfig config, ModelWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)), rope_(config_.rope_params()) {}
 
-void Transformer::prepare_rope(KvCache& cache, int64_t n_new) const {
+void Transformer::prepare_rope(KvCache& cache, int64_t n_new, int64_t final_length) const {
   const int64_t past = cache.length();
   const bool depends_on_length =
       rope_.scaling.type == RopeScalingType::kDynamic || rope_.scaling.type == RopeScalingType::kLongRope;
-  int64_t seq_len = past + n_new;
+  int64_t seq_len = final_length;
   if (depends_on_length && rope_.dynamic_policy == RopeDynamicPolicy::kFixedAtContext) {
     seq_len = cache.capacity();
   } else {
@@ -50,13 +50,31 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
   if (cache.length() + n_new > cache.capacity()) {
     fail("forward: ", cache.length(), " cached + ", n_new, " new positions exceed the context of ", cache.capacity());
   }
-  const int64_t n_tokens = batch * n_new;
-  for (int64_t t = 0; t < n_tokens; ++t) {
+  for (int64_t t = 0; t < batch * n_new; ++t) {
     if (tokens[t] < 0 || tokens[t] >= c.vocab_size) {
       fail("forward: token id ", tokens[t], " at index ", t, " is outside the vocabulary [0, ", c.vocab_size, ")");
     }
   }
-  prepare_rope(cache, n_new);
+  const int64_t final_length = cache.length() + n_new;
+  const bool every_position = options.all_logits || options.hidden_states || options.routing;
+  if (every_position || n_new <= kPrefillChunk) {
+    forward_chunk(tokens, batch, n_new, final_length, cache, options, result);
+    return;
+  }
+  int32_t* chunk = sized(cache.workspace.tokens, batch * kPrefillChunk);
+  for (int64_t first = 0; first < n_new; first += kPrefillChunk) {
+    const int64_t n = std::min(kPrefillChunk, n_new - first);
+    for (int64_t b = 0; b < batch; ++b) std::copy_n(tokens + b * n_new + first, n, chunk + b * n);
+    forward_chunk(chunk, batch, n, final_length, cache, options, result);
+  }
+  result.n_new = n_new;
+}
+
+void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_new, int64_t final_length,
+                                KvCache& cache, const ForwardOptions& options, ForwardResult& result) const {
+  const ModelConfig& c = config_;
+  const int64_t n_tokens = batch * n_new;
+  prepare_rope(cache, n_new, final_length);
   const int64_t hidden = c.hidden_size;
 
   // Reuse the result's and the workspace's buffers: a decode step allocates nothing once they have grown.

@@ -5,15 +5,18 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/attention.h"
 #include "ops/matmul.h"
 
 namespace dsmoe {
 
 struct ForwardWorkspace {
+  std::vector<int32_t> tokens;  // one chunk of a long prompt
   // The residual stream, its normed copy and the branch added back: [n_tokens, hidden].
   std::vector<float> x, normed, branch;
   // Attention: q [n_tokens, q_dim], k and v [n_tokens, kv_dim], the heads' outputs [n_tokens, q_dim].
   std::vector<float> q, k, v, context;
+  AttentionScratch attention;  // split decode's partial results
   // Routing: router probabilities [n_tokens, n_experts], chosen experts and weights [n_tokens, top_k], and the
   // (token, slot) pairs grouped by expert with where each expert's group starts.
   std::vector<float> router_probs, route_weights;

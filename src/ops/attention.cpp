@@ -5,80 +5,229 @@
 #include <limits>
 #include <vector>
 
-#include "core/parallel.h"
 #include "core/errors.h"
+#include "core/parallel.h"
 #include "kernels/row_dot.h"
+#include "quant/quantize.h"
 #include "quant/vec_dot.h"
 
 namespace dsmoe {
 
 namespace {
 
-constexpr int64_t kKeysPerTile = 64;
+constexpr float kNegativeInfinity = -std::numeric_limits<float>::infinity();
+
+// v's data with room for n values (grown when smaller, never shrunk).
+float* at_least(std::vector<float>& v, int64_t n) {
+  if (v.size() < size_t(n)) v.resize(size_t(n));
+  return v.data();
+}
+
+// Where a query row's head lives in q, out and the cache.
+struct QueryRow {
+  int64_t b, i, h;
+  size_t offset;  // of the query (and its output) in q / out
+  size_t kv_row;  // the cache row of position 0 of its kv head
+};
+
+QueryRow query_row(const AttentionShape& s, int64_t row) {
+  QueryRow r;
+  r.h = row % s.n_heads;
+  r.i = (row / s.n_heads) % s.n_new;
+  r.b = row / (s.n_heads * s.n_new);
+  r.offset = size_t(((r.b * s.n_new + r.i) * s.n_heads + r.h) * s.head_dim);
+  r.kv_row = size_t((r.b * s.n_kv_heads + r.h / (s.n_heads / s.n_kv_heads)) * s.capacity);
+  return r;
+}
+
+// One query against cache positions [begin, end), in tiles of kTileKeys, folded into (running_max,
+// running_sum, acc). The keys are dotted in their stored format (an 8-bit cache with the query quantized).
+struct RowAttention {
+  const RowKernels& kernels;
+  DType kv_type;
+  size_t row_bytes;
+  int64_t head_dim;
+  float scale;
+
+  void operator()(const void* query, const unsigned char* keys, const unsigned char* values, int64_t begin,
+                  int64_t end, float& running_max, float& running_sum, float* acc) const {
+    const RowDotFn dot = kernels.row_dot[int(kv_type)];
+    const RowAxpyFn axpy = kernels.row_axpy[int(kv_type)];
+    float scores[kTileKeys];
+    for (int64_t j0 = begin; j0 < end; j0 += kTileKeys) {
+      const int64_t tile = std::min<int64_t>(kTileKeys, end - j0);
+      float tile_max = running_max;
+      for (int64_t j = 0; j < tile; ++j) {
+        dot(keys + size_t(j0 + j) * row_bytes, query, 0, 1, head_dim, &scores[j]);
+        scores[j] *= scale;
+        tile_max = std::max(tile_max, scores[j]);
+      }
+      // A larger maximum rescales what was summed so far (exp of the old maximum against the new one).
+      if (tile_max > running_max) {
+        const float rescale = std::exp(running_max - tile_max);
+        running_sum *= rescale;
+        for (int64_t d = 0; d < head_dim; ++d) acc[d] *= rescale;
+        running_max = tile_max;
+      }
+      for (int64_t j = 0; j < tile; ++j) {
+        const float p = std::exp(scores[j] - running_max);
+        running_sum += p;
+        axpy(p, values + size_t(j0 + j) * row_bytes, acc, head_dim);
+      }
+    }
+  }
+};
+
+// The query in the form the cache's keys are dotted with: itself, or quantized for an 8-bit cache.
+const void* stored_query(DType kv_type, const float* query, int64_t head_dim, unsigned char* buffer) {
+  if (!is_block_format(kv_type)) return query;
+  quantize_activation_row(kv_type, query, buffer, head_dim);
+  return buffer;
+}
+
+void attend_rows(const float* q, const unsigned char* keys, const unsigned char* values, DType kv_type,
+                 const AttentionShape& s, float scale, float* out, AttentionScratch& scratch) {
+  const RowAttention attend{row_kernels(), kv_type, dtype_row_bytes(kv_type, s.head_dim), s.head_dim, scale};
+  const size_t row_bytes = attend.row_bytes;
+  const int64_t rows = s.batch * s.n_new * s.n_heads;
+  const int64_t longest = s.past + s.n_new;
+  const int64_t spans = (longest + kAttentionSplitKeys - 1) / kAttentionSplitKeys;
+  if (spans <= 1) {
+    parallel_for(rows, [&](int64_t begin, int64_t end) {
+      alignas(64) float acc[kMaxAttentionHeadDim];
+      alignas(64) unsigned char quantized[kMaxAttentionHeadDim / 32 * 36];
+      for (int64_t row = begin; row < end; ++row) {
+        const QueryRow r = query_row(s, row);
+        const void* query = stored_query(kv_type, q + r.offset, s.head_dim, quantized);
+        float running_max = kNegativeInfinity, running_sum = 0;
+        std::fill(acc, acc + s.head_dim, 0.0f);
+        attend(query, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, 0, s.past + r.i + 1, running_max,
+               running_sum, acc);
+        const float inv_sum = 1.0f / running_sum;
+        for (int64_t d = 0; d < s.head_dim; ++d) out[r.offset + size_t(d)] = acc[d] * inv_sum;
+      }
+    });
+    return;
+  }
+  // Split decode: span k of a row holds [max, sum, acc[head_dim]] over keys [k*K, (k+1)*K) that the row sees.
+  const int64_t stride = s.head_dim + 2;
+  float* partials = at_least(scratch.partials, rows * spans * stride);
+  parallel_for(rows * spans, [&](int64_t begin, int64_t end) {
+    alignas(64) unsigned char quantized[kMaxAttentionHeadDim / 32 * 36];
+    for (int64_t item = begin; item < end; ++item) {
+      const QueryRow r = query_row(s, item / spans);
+      const int64_t first = (item % spans) * kAttentionSplitKeys;
+      const int64_t last = std::min(first + kAttentionSplitKeys, s.past + r.i + 1);
+      float* part = partials + item * stride;
+      part[0] = kNegativeInfinity;
+      part[1] = 0;
+      std::fill(part + 2, part + stride, 0.0f);
+      if (first >= last) continue;
+      const void* query = stored_query(kv_type, q + r.offset, s.head_dim, quantized);
+      attend(query, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, first, last, part[0], part[1],
+             part + 2);
+    }
+  });
+  // Merge the spans in order: each scaled by e^(its max - the overall max).
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* part = partials + row * spans * stride;
+      float overall = kNegativeInfinity;
+      for (int64_t k = 0; k < spans; ++k) overall = std::max(overall, part[k * stride]);
+      float* dst = out + query_row(s, row).offset;
+      std::fill(dst, dst + s.head_dim, 0.0f);
+      float sum = 0;
+      for (int64_t k = 0; k < spans; ++k) {
+        const float* span = part + k * stride;
+        if (span[1] == 0) continue;
+        const float weight = std::exp(span[0] - overall);
+        sum += span[1] * weight;
+        for (int64_t d = 0; d < s.head_dim; ++d) dst[d] += span[2 + d] * weight;
+      }
+      const float inv_sum = 1.0f / sum;
+      for (int64_t d = 0; d < s.head_dim; ++d) dst[d] *= inv_sum;
+    }
+  });
+}
+
+// Cache rows [first, first + n) of one head widened to float32: keys transposed to [head_dim][kTileKeys]
+// (columns past n zeroed), values as rows [n][head_dim].
+void widen_tile(DType kv_type, const unsigned char* keys, const unsigned char* values, size_t row_bytes,
+                int64_t first, int64_t n, int64_t head_dim, float* key_row, float* keys_t, float* values_out) {
+  for (int64_t j = 0; j < kTileKeys; ++j) {
+    if (j < n) {
+      dequantize_row(kv_type, keys + size_t(first + j) * row_bytes, key_row, head_dim);
+      for (int64_t d = 0; d < head_dim; ++d) keys_t[d * kTileKeys + j] = key_row[d];
+    } else {
+      for (int64_t d = 0; d < head_dim; ++d) keys_t[d * kTileKeys + j] = 0.0f;
+    }
+  }
+  dequantize_row(kv_type, values + size_t(first) * row_bytes, values_out, n * head_dim);  // rows are contiguous
+}
+
+void attend_tiles(const float* q, const unsigned char* keys, const unsigned char* values, DType kv_type,
+                  const AttentionShape& s, float scale, float* out) {
+  const AttendTileFn attend = row_kernels().attend_tile;
+  const size_t row_bytes = dtype_row_bytes(kv_type, s.head_dim);
+  const int64_t query_tiles = (s.n_new + kTileQueries - 1) / kTileQueries;
+  const int64_t items = s.batch * s.n_heads * query_tiles;
+  const size_t q_stride = size_t(s.n_heads * s.head_dim);
+  parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
+    // Per thread: a key row, the tile's keys and values, and the queries' state (grown once, then reused).
+    thread_local std::vector<float> buffer;
+    float* key_row = at_least(buffer, s.head_dim * (1 + 2 * kTileKeys + kTileQueries) + 2 * kTileQueries);
+    float* keys_t = key_row + s.head_dim;
+    float* tile_values = keys_t + s.head_dim * kTileKeys;
+    float* acc = tile_values + s.head_dim * kTileKeys;
+    float* row_max = acc + s.head_dim * kTileQueries;
+    float* row_sum = row_max + kTileQueries;
+    for (int64_t index = begin; index < end; ++index) {
+      const int64_t item = items - 1 - index;  // the last query tiles see the most keys: start them first
+      const int64_t head = item / query_tiles;  // b * n_heads + h
+      const int64_t first_query = (item % query_tiles) * kTileQueries;
+      const QueryRow r = query_row(s, ((head / s.n_heads) * s.n_new + first_query) * s.n_heads + head % s.n_heads);
+      const int n_queries = int(std::min<int64_t>(kTileQueries, s.n_new - r.i));
+      const int64_t first_seen = s.past + r.i + 1;  // keys the tile's first query sees
+      const int64_t all_seen = first_seen + n_queries - 1;
+      std::fill(row_max, row_max + n_queries, kNegativeInfinity);
+      std::fill(row_sum, row_sum + n_queries, 0.0f);
+      std::fill(acc, acc + n_queries * s.head_dim, 0.0f);
+      for (int64_t j0 = 0; j0 < all_seen; j0 += kTileKeys) {
+        const int64_t n = std::min<int64_t>(kTileKeys, all_seen - j0);
+        widen_tile(kv_type, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, row_bytes, j0, n, s.head_dim,
+                   key_row, keys_t, tile_values);
+        attend(q + r.offset, q_stride, n_queries, int(std::min<int64_t>(first_seen - j0, kTileKeys)), keys_t,
+               tile_values, int(n), s.head_dim, scale, row_max, row_sum, acc);
+      }
+      for (int qi = 0; qi < n_queries; ++qi) {
+        float* dst = out + r.offset + size_t(qi) * q_stride;
+        const float inv_sum = 1.0f / row_sum[qi];
+        for (int64_t d = 0; d < s.head_dim; ++d) dst[d] = acc[qi * s.head_dim + d] * inv_sum;
+      }
+    }
+  });
+}
 
 }  // namespace
 
 void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,
-                      const AttentionShape& s, float scale, float* out) {
+                      const AttentionShape& s, float scale, float* out, AttentionScratch& scratch) {
   if (s.head_dim > kMaxAttentionHeadDim) {
     fail("attention: head_dim ", s.head_dim, " is larger than the supported ", kMaxAttentionHeadDim);
   }
-  const int64_t group = s.n_heads / s.n_kv_heads;
-  const int64_t rows = s.batch * s.n_new * s.n_heads;
-  const size_t row_bytes = dtype_row_bytes(kv_type, s.head_dim);
-  const RowKernels& kernels = row_kernels();
-  const RowDotFn dot = kernels.row_dot[int(kv_type)];
-  const RowAxpyFn axpy = kernels.row_axpy[int(kv_type)];
-  // An 8-bit cache dots keys with the query quantized to the matching activation format, as a weight would.
-  const bool quantized = is_block_format(kv_type);
-  parallel_for(rows, [&](int64_t begin, int64_t end) {
-    alignas(64) float acc[kMaxAttentionHeadDim];
-    alignas(64) unsigned char quantized_query[kMaxAttentionHeadDim / 32 * 36];
-    float scores[kKeysPerTile];
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t h = row % s.n_heads;
-      const int64_t i = (row / s.n_heads) % s.n_new;
-      const int64_t b = row / (s.n_heads * s.n_new);
-      const int64_t kv_row = (b * s.n_kv_heads + h / group) * s.capacity;
-      const float* query = q + ((b * s.n_new + i) * s.n_heads + h) * s.head_dim;
-      const auto* keys = static_cast<const unsigned char*>(k_cache) + size_t(kv_row) * row_bytes;
-      const auto* values = static_cast<const unsigned char*>(v_cache) + size_t(kv_row) * row_bytes;
-      const int64_t n_keys = s.past + i + 1;  // causal: this query sees positions 0 .. past + i
-      const void* query_row = query;
-      if (quantized) {
-        quantize_activation_row(kv_type, query, quantized_query, s.head_dim);
-        query_row = quantized_query;
-      }
+  const auto* keys = static_cast<const unsigned char*>(k_cache);
+  const auto* values = static_cast<const unsigned char*>(v_cache);
+  if (s.n_new >= kAttentionTileMinQueries) {
+    attend_tiles(q, keys, values, kv_type, s, scale, out);
+  } else {
+    attend_rows(q, keys, values, kv_type, s, scale, out, scratch);
+  }
+}
 
-      float running_max = -std::numeric_limits<float>::infinity();
-      float running_sum = 0;
-      std::fill(acc, acc + s.head_dim, 0.0f);
-      for (int64_t j0 = 0; j0 < n_keys; j0 += kKeysPerTile) {
-        const int64_t tile = std::min(kKeysPerTile, n_keys - j0);
-        float tile_max = running_max;
-        for (int64_t j = 0; j < tile; ++j) {
-          dot(keys + size_t(j0 + j) * row_bytes, query_row, 0, 1, s.head_dim, &scores[j]);
-          scores[j] *= scale;
-          tile_max = std::max(tile_max, scores[j]);
-        }
-        // A larger maximum rescales what was summed so far (exp of the old maximum against the new one).
-        if (tile_max > running_max) {
-          const float rescale = std::exp(running_max - tile_max);
-          running_sum *= rescale;
-          for (int64_t d = 0; d < s.head_dim; ++d) acc[d] *= rescale;
-          running_max = tile_max;
-        }
-        for (int64_t j = 0; j < tile; ++j) {
-          const float p = std::exp(scores[j] - running_max);
-          running_sum += p;
-          axpy(p, values + size_t(j0 + j) * row_bytes, acc, s.head_dim);
-        }
-      }
-      float* dst = out + ((b * s.n_new + i) * s.n_heads + h) * s.head_dim;
-      const float inv_sum = 1.0f / running_sum;
-      for (int64_t d = 0; d < s.head_dim; ++d) dst[d] = acc[d] * inv_sum;
-    }
-  });
+void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,
+                      const AttentionShape& s, float scale, float* out) {
+  thread_local AttentionScratch scratch;
+  causal_attention(q, k_cache, v_cache, kv_type, s, scale, out, scratch);
 }
 
 void causal_attention_reference(const float* q, const float* k_cache, const float* v_cache, const AttentionShape& s,
