@@ -25,12 +25,15 @@ using RowDotFn = void (*)(const void* weight_row, const void* activations, size_
                           int64_t n, float* out);
 // y[i] += a * x[i] for a row x stored as F32, F16, BF16 or Q8_0 (attention's weighted sum of values).
 using RowAxpyFn = void (*)(float a, const void* x, float* y, int64_t n);
+// y[i] = x[i] for a row x stored as F32, F16, BF16 or Q8_0: exact (every such value is a float32).
+using RowWidenFn = void (*)(const void* x, float* y, int64_t n);
 
 struct RowKernels {
   Isa isa = Isa::kScalar;
   RowDotFn row_dot[kDTypeCount] = {};    // by weight DType
   RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
-  AttendTileFn attend_tile = nullptr;    // kernels/attention_tile.h
+  RowWidenFn row_widen[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
+  AttendTileFn attend_tile = nullptr;      // kernels/attention_tile.h
 };
 
 // The kernels of preferred_isa(), chosen on first use.

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/row_dot.h"
+#include "quant/quantize.h"
 #include "quant/vec_dot.h"
 
 #define DSMOE_KERNEL_NS scalar
@@ -61,6 +62,11 @@ void axpy_q8_0(float a, const void* x, float* y, int64_t n) {
   }
 }
 
+template <DType T>
+void widen(const void* x, float* y, int64_t n) {
+  dequantize_row(T, x, y, n);
+}
+
 }  // namespace
 
 void fill_scalar(RowKernels& k) {
@@ -80,6 +86,10 @@ void fill_scalar(RowKernels& k) {
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
   k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
+  k.row_widen[int(DType::F32)] = widen<DType::F32>;
+  k.row_widen[int(DType::F16)] = widen<DType::F16>;
+  k.row_widen[int(DType::BF16)] = widen<DType::BF16>;
+  k.row_widen[int(DType::Q8_0)] = widen<DType::Q8_0>;
   k.attend_tile = scalar::attention::attend_tile;
 }
 

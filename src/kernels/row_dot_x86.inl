@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/row_dot.h"
+#include "quant/quantize.h"
 
 namespace dsmoe::kernels_detail {
 namespace DSMOE_KERNEL_NS {
@@ -315,6 +316,24 @@ void axpy(float a, const void* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * scalar_w<T>(bytes, i);
 }
 
+// A cache row widened to float32 (attention's tiles), sixteen or eight values per instruction.
+template <DType T>
+void widen(const void* x, float* y, int64_t n) {
+  const auto* bytes = static_cast<Bytes>(x);
+  constexpr size_t kSize = T == DType::F32 ? 4 : 2;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#if defined(__AVX512F__)
+    _mm512_storeu_ps(y + i, load_w<T>(bytes + kSize * size_t(i)));
+#else
+    _mm256_storeu_ps(y + i, load_w<T>(bytes + kSize * size_t(i)));
+#endif
+  }
+  for (; i < n; ++i) y[i] = scalar_w<T>(bytes, i);
+}
+
+void widen_q8_0(const void* x, float* y, int64_t n) { dequantize_row(DType::Q8_0, x, y, n); }
+
 // Q8_0 rows (the KV cache's 8-bit type): y += (a * d) * q, eight values at a time.
 void axpy_q8_0(float a, const void* x, float* y, int64_t n) {
   const auto* bytes = static_cast<Bytes>(x);
@@ -394,6 +413,10 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;
   k.row_axpy[int(DType::Q8_0)] = axpy_q8_0;
+  k.row_widen[int(DType::F32)] = widen<DType::F32>;
+  k.row_widen[int(DType::F16)] = widen<DType::F16>;
+  k.row_widen[int(DType::BF16)] = widen<DType::BF16>;
+  k.row_widen[int(DType::Q8_0)] = widen_q8_0;
   k.attend_tile = attention::attend_tile;
 }
 

@@ -152,57 +152,64 @@ void attend_rows(const float* q, const unsigned char* keys, const unsigned char*
 
 // Cache rows [first, first + n) of one head widened to float32: keys transposed to [head_dim][kTileKeys]
 // (columns past n zeroed), values as rows [n][head_dim].
-void widen_tile(DType kv_type, const unsigned char* keys, const unsigned char* values, size_t row_bytes,
-                int64_t first, int64_t n, int64_t head_dim, float* key_row, float* keys_t, float* values_out) {
-  for (int64_t j = 0; j < kTileKeys; ++j) {
-    if (j < n) {
-      dequantize_row(kv_type, keys + size_t(first + j) * row_bytes, key_row, head_dim);
-      for (int64_t d = 0; d < head_dim; ++d) keys_t[d * kTileKeys + j] = key_row[d];
-    } else {
-      for (int64_t d = 0; d < head_dim; ++d) keys_t[d * kTileKeys + j] = 0.0f;
-    }
+void widen_tile(RowWidenFn widen, const unsigned char* keys, const unsigned char* values, size_t row_bytes,
+                int64_t first, int64_t n, int64_t head_dim, float* key_rows, float* keys_t, float* values_out) {
+  widen(keys + size_t(first) * row_bytes, key_rows, n * head_dim);  // a head's rows are contiguous
+  widen(values + size_t(first) * row_bytes, values_out, n * head_dim);
+  for (int64_t d = 0; d < head_dim; ++d) {
+    float* column = keys_t + d * kTileKeys;
+    for (int64_t j = 0; j < n; ++j) column[j] = key_rows[j * head_dim + d];
+    std::fill(column + n, column + kTileKeys, 0.0f);
   }
-  dequantize_row(kv_type, values + size_t(first) * row_bytes, values_out, n * head_dim);  // rows are contiguous
 }
+
+// Queries attended together: every key tile is widened once for all of them.
+constexpr int64_t kQueryGroup = 8 * kTileQueries;
 
 void attend_tiles(const float* q, const unsigned char* keys, const unsigned char* values, DType kv_type,
                   const AttentionShape& s, float scale, float* out) {
-  const AttendTileFn attend = row_kernels().attend_tile;
+  const RowKernels& kernels = row_kernels();
   const size_t row_bytes = dtype_row_bytes(kv_type, s.head_dim);
-  const int64_t query_tiles = (s.n_new + kTileQueries - 1) / kTileQueries;
-  const int64_t items = s.batch * s.n_heads * query_tiles;
+  const int64_t groups = (s.n_new + kQueryGroup - 1) / kQueryGroup;
+  const int64_t items = s.batch * s.n_heads * groups;
   const size_t q_stride = size_t(s.n_heads * s.head_dim);
   parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
-    // Per thread: a key row, the tile's keys and values, and the queries' state (grown once, then reused).
+    // Per thread: the key tile (rows, then transposed), the value tile, and the group's softmax states.
     thread_local std::vector<float> buffer;
-    float* key_row = at_least(buffer, s.head_dim * (1 + 2 * kTileKeys + kTileQueries) + 2 * kTileQueries);
-    float* keys_t = key_row + s.head_dim;
+    float* key_rows = at_least(buffer, s.head_dim * (3 * kTileKeys + kQueryGroup) + 2 * kQueryGroup);
+    float* keys_t = key_rows + s.head_dim * kTileKeys;
     float* tile_values = keys_t + s.head_dim * kTileKeys;
     float* acc = tile_values + s.head_dim * kTileKeys;
-    float* row_max = acc + s.head_dim * kTileQueries;
-    float* row_sum = row_max + kTileQueries;
+    float* row_max = acc + s.head_dim * kQueryGroup;
+    float* row_sum = row_max + kQueryGroup;
     for (int64_t index = begin; index < end; ++index) {
-      const int64_t item = items - 1 - index;  // the last query tiles see the most keys: start them first
-      const int64_t head = item / query_tiles;  // b * n_heads + h
-      const int64_t first_query = (item % query_tiles) * kTileQueries;
+      const int64_t item = items - 1 - index;  // the last groups see the most keys: start them first
+      const int64_t head = item / groups;      // b * n_heads + h
+      const int64_t first_query = (item % groups) * kQueryGroup;
       const QueryRow r = query_row(s, ((head / s.n_heads) * s.n_new + first_query) * s.n_heads + head % s.n_heads);
-      const int n_queries = int(std::min<int64_t>(kTileQueries, s.n_new - r.i));
-      const int64_t first_seen = s.past + r.i + 1;  // keys the tile's first query sees
-      const int64_t all_seen = first_seen + n_queries - 1;
+      const int64_t n_queries = std::min(kQueryGroup, s.n_new - first_query);
+      const int64_t last_seen = s.past + first_query + n_queries;  // keys the group's last query sees
       std::fill(row_max, row_max + n_queries, kNegativeInfinity);
       std::fill(row_sum, row_sum + n_queries, 0.0f);
       std::fill(acc, acc + n_queries * s.head_dim, 0.0f);
-      for (int64_t j0 = 0; j0 < all_seen; j0 += kTileKeys) {
-        const int64_t n = std::min<int64_t>(kTileKeys, all_seen - j0);
-        widen_tile(kv_type, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, row_bytes, j0, n, s.head_dim,
-                   key_row, keys_t, tile_values);
-        attend(q + r.offset, q_stride, n_queries, int(std::min<int64_t>(first_seen - j0, kTileKeys)), keys_t,
-               tile_values, int(n), s.head_dim, scale, row_max, row_sum, acc);
+      for (int64_t j0 = 0; j0 < last_seen; j0 += kTileKeys) {
+        const int64_t n = std::min<int64_t>(kTileKeys, last_seen - j0);
+        widen_tile(kernels.row_widen[int(kv_type)], keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes,
+                   row_bytes, j0, n, s.head_dim, key_rows, keys_t, tile_values);
+        // Each tile of queries, from the first that sees any of these keys (query i sees past + i + 1 keys).
+        const int64_t first_tile = std::max<int64_t>(0, j0 - s.past - first_query) / kTileQueries;
+        for (int64_t t0 = first_tile * kTileQueries; t0 < n_queries; t0 += kTileQueries) {
+          const int64_t seen = s.past + first_query + t0 + 1 - j0;  // keys of this tile the first query sees
+          kernels.attend_tile(q + r.offset + size_t(t0) * q_stride, q_stride,
+                              int(std::min<int64_t>(kTileQueries, n_queries - t0)),
+                              int(std::min<int64_t>(seen, kTileKeys)), keys_t, tile_values, int(n), s.head_dim, scale,
+                              row_max + t0, row_sum + t0, acc + t0 * s.head_dim);
+        }
       }
-      for (int qi = 0; qi < n_queries; ++qi) {
-        float* dst = out + r.offset + size_t(qi) * q_stride;
-        const float inv_sum = 1.0f / row_sum[qi];
-        for (int64_t d = 0; d < s.head_dim; ++d) dst[d] = acc[qi * s.head_dim + d] * inv_sum;
+      for (int64_t i = 0; i < n_queries; ++i) {
+        float* dst = out + r.offset + size_t(i) * q_stride;
+        const float inv_sum = 1.0f / row_sum[i];
+        for (int64_t d = 0; d < s.head_dim; ++d) dst[d] = acc[i * s.head_dim + d] * inv_sum;
       }
     }
   });

@@ -144,6 +144,25 @@ TEST_P(RowKernelTest, AxpyMatchesScalarTwin) {
   }
 }
 
+TEST_P(RowKernelTest, WidenGivesTheStoredValuesExactly) {
+  const Isa isa = GetParam();
+  if (!cpu_supports(isa)) GTEST_SKIP() << "this CPU does not run " << isa_name(isa);
+  std::mt19937 rng(testing::fresh_seed());
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    for (int64_t n : {1, 15, 16, 32, 128, 131, 8192}) {
+      if (n % dtype_block_elements(type) != 0) continue;
+      std::vector<float> values(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+      for (float& v : values) v = normal(rng);
+      std::vector<unsigned char> row(dtype_row_bytes(type, n));
+      quantize_row(type, values.data(), row.data(), n);
+      dequantize_row(type, row.data(), values.data(), n);  // src/quant's reading of the stored row
+      row_kernels(isa).row_widen[int(type)](row.data(), got.data(), n);
+      EXPECT_EQ(got, values) << dtype_name(type) << " n=" << n;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryIsa, RowKernelTest, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
                          [](const ::testing::TestParamInfo<Isa>& p) { return std::string(isa_name(p.param)); });
 
