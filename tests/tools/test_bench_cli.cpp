@@ -54,12 +54,36 @@ TEST(BenchCli, MarkdownAndCsvHaveAHeaderAndOneLinePerRow) {
   EXPECT_NE(csv.output.find("\"dsmoe-kjv-9m\",17527296,8763648,\"BF16\",1,tg3,0,3,"), std::string::npos) << csv.output;
 }
 
+TEST(BenchCli, DepthTestsStartFromAFilledCacheAndReportItsMemory) {
+  const CommandRun run = run_dsmoe("bench -m " + kModel + " -p 4 -n 2 -d 0,16 -t 1 -r 1 -o json", false);
+  ASSERT_EQ(run.status, 0) << run.output;
+  const auto rows = nlohmann::json::parse(run.output);
+  ASSERT_EQ(rows.size(), 4u);
+  const char* tests[] = {"pp4", "tg2", "pp4 @ d16", "tg2 @ d16"};
+  const int64_t positions[] = {4, 2, 20, 18};
+  // The cache's bytes per position, from the first row: every row's cache holds depth + tokens of them.
+  const int64_t per_position = rows[0]["kv_bytes"].get<int64_t>() / 4;
+  EXPECT_GT(per_position, 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["test"], tests[i]);
+    EXPECT_EQ(rows[i]["n_depth"], i < 2 ? 0 : 16);
+    EXPECT_EQ(rows[i]["kv_bytes"].get<int64_t>(), per_position * positions[i]) << tests[i];
+    EXPECT_GT(rows[i]["resident_bytes"].get<int64_t>(), rows[i]["size"].get<int64_t>());  // the weights at least
+  }
+  const CommandRun md = run_dsmoe("bench -m " + kModel + " -p 0 -n 2 -d 8 -t 1 -r 1", false);
+  ASSERT_EQ(md.status, 0) << md.output;
+  EXPECT_EQ(md.output.rfind("| model | size | params | type | threads | test | t/s | kv cache | resident |\n", 0), 0u)
+      << md.output;
+  EXPECT_NE(md.output.find("| tg2 @ d8 | "), std::string::npos) << md.output;
+}
+
 TEST(BenchCli, EveryOutOfRangeFlagIsNamed) {
   const std::pair<const char*, const char*> cases[] = {
       {"-p -1", "bench: -p must be between 0 and 1048576"},
       {"-n 4,2000000", "bench: -n must be between 0 and 1048576"},
       {"-t 0", "bench: -t must be between 1 and 1024, found 0"},
       {"-r 0", "bench: -r must be between 1 and 10000, found 0"},
+      {"-d 8,-1", "bench: -d must be between 0 and 1048576 (0: an empty cache), found -1"},
       {"-p 0 -n 0", "bench: nothing to run"},
       {"-o xml", "bench: -o must be md, json or csv, found 'xml'"},
       {"--layers 2", "--layers and --dtype apply to --config"},

@@ -15,6 +15,7 @@ std::string BenchRow::test() const {
   std::ostringstream name;
   if (n_prompt > 0) name << "pp" << n_prompt;
   if (n_gen > 0) name << (n_prompt > 0 ? "+" : "") << "tg" << n_gen;
+  if (n_depth > 0) name << " @ d" << n_depth;
   return name.str();
 }
 
@@ -83,6 +84,9 @@ nlohmann::ordered_json row_json(const BenchRow& row) {
   j["test"] = row.test();
   j["n_prompt"] = row.n_prompt;
   j["n_gen"] = row.n_gen;
+  j["n_depth"] = row.n_depth;
+  j["kv_bytes"] = row.kv_bytes;
+  j["resident_bytes"] = row.resident_bytes;
   j["load_s"] = row.load_seconds;
   j["samples_ns"] = row.samples_ns;
   j["avg_ts"] = t.mean;
@@ -95,14 +99,15 @@ nlohmann::ordered_json row_json(const BenchRow& row) {
 void BenchPrinter::begin() {
   switch (format_) {
     case BenchFormat::kMarkdown:
-      out_ << "| model | size | params | type | threads | test | t/s |\n"
-           << "| --- | ---: | ---: | --- | ---: | ---: | ---: |\n";
+      out_ << "| model | size | params | type | threads | test | t/s |" << (memory_ ? " kv cache | resident |" : "")
+           << "\n| --- | ---: | ---: | --- | ---: | ---: | ---: |" << (memory_ ? " ---: | ---: |" : "") << "\n";
       break;
     case BenchFormat::kJson:
       out_ << "[";
       break;
     case BenchFormat::kCsv:
-      out_ << "model,size,params,type,threads,test,n_prompt,n_gen,load_s,avg_ts,stddev_ts,samples_ns\n";
+      out_ << "model,size,params,type,threads,test,n_prompt,n_gen,load_s,avg_ts,stddev_ts,samples_ns,n_depth,kv_bytes,"
+              "resident_bytes\n";
       break;
   }
   out_.flush();
@@ -114,7 +119,9 @@ void BenchPrinter::row(const BenchRow& row) {
     case BenchFormat::kMarkdown:
       out_ << "| " << row.model << " | " << bench_size_text(row.size) << " | " << human_count(row.params) << " | "
            << row.type << " | " << row.threads << " | " << row.test() << " | " << fixed(t.mean, 2) << " ± "
-           << fixed(t.sd, 2) << " |\n";
+           << fixed(t.sd, 2) << " |";
+      if (memory_) out_ << " " << bench_size_text(row.kv_bytes) << " | " << bench_size_text(row.resident_bytes) << " |";
+      out_ << "\n";
       break;
     case BenchFormat::kJson:
       out_ << (rows_ > 0 ? ",\n  " : "\n  ") << row_json(row).dump();
@@ -125,7 +132,8 @@ void BenchPrinter::row(const BenchRow& row) {
       out_ << csv_field(row.model) << "," << row.size << "," << row.params << "," << csv_field(row.type) << ","
            << row.threads << "," << row.test() << "," << row.n_prompt << "," << row.n_gen << ","
            << fixed(row.load_seconds, 3) << "," << fixed(t.mean, 3) << "," << fixed(t.sd, 3) << ","
-           << csv_field(samples.str()) << "\n";
+           << csv_field(samples.str()) << "," << row.n_depth << "," << row.kv_bytes << "," << row.resident_bytes
+           << "\n";
       break;
     }
   }

@@ -18,10 +18,13 @@ struct BenchRow {
   int threads = 0;
   int64_t n_prompt = 0;  // ppN: N, else 0
   int64_t n_gen = 0;     // tgN: N, else 0
+  int64_t n_depth = 0;   // positions already in the KV cache when the test starts (-d)
+  int64_t kv_bytes = 0;  // KV cache bytes the test's last position fills: (depth + tokens) positions
+  int64_t resident_bytes = 0;  // this process's resident memory (VmRSS) after the test
   double load_seconds = 0;
   std::vector<int64_t> samples_ns;  // one per repetition, the warm-up excluded
 
-  std::string test() const;  // "pp512" / "tg128"
+  std::string test() const;  // "pp512" / "tg128", "tg128 @ d4096" as llama-bench names a test at depth
   int64_t tokens() const { return n_prompt + n_gen; }
 };
 
@@ -38,7 +41,9 @@ enum class BenchFormat { kMarkdown, kJson, kCsv };
 // Prints rows as they come, so that a long run shows its first results early.
 class BenchPrinter {
  public:
-  BenchPrinter(std::ostream& out, BenchFormat format) : out_(out), format_(format) {}
+  // memory: markdown gains the depth tests' columns "kv cache" and "resident" (JSON and CSV always have them).
+  BenchPrinter(std::ostream& out, BenchFormat format, bool memory = false)
+      : out_(out), format_(format), memory_(memory) {}
   void begin();
   void row(const BenchRow& row);
   void end();
@@ -46,6 +51,7 @@ class BenchPrinter {
  private:
   std::ostream& out_;
   BenchFormat format_;
+  bool memory_;
   int64_t rows_ = 0;
 };
 

@@ -1,6 +1,9 @@
 // dsmoe bench: prompt processing and generation speed in llama-bench's terms. ppN prefills N random tokens into an
 // empty KV cache in one forward call; tgN decodes N tokens one at a time from an empty cache, each step feeding the
 // argmax of the last. Every test runs once to warm up (not counted), then -r times; t/s is the mean ± sample sd.
+// -d D runs each test with D positions already in the cache (llama-bench's "@ dD"), and reports the cache bytes
+// and the resident memory after it: the memory of a long context. The depth's tokens are one fixed random
+// sequence, so a cache that holds its first positions (from a shallower depth) is extended, not refilled.
 // The model is a file (-m: an HF folder or a .gguf) or a config with random weights (--config, --layers keeping
 // the first N decoder layers so that the 16B shape fits a small machine).
 #include <algorithm>
@@ -43,6 +46,7 @@ struct BenchArgs {
   std::string dtype = "bf16";
   std::vector<int64_t> prompts{512};
   std::vector<int64_t> generates{128};
+  std::vector<int64_t> depths{0};
   std::vector<int64_t> threads;  // empty: the global -t, or every core
   int64_t repetitions = 5;
   std::string output = "md";
@@ -177,6 +181,7 @@ void validate(BenchArgs& args) {
     fail("bench: --layers and --dtype apply to --config (random weights) only");
   for (const int64_t p : args.prompts) check_range("-p", p, 0, kMaxTokens, " (0: no prompt test)");
   for (const int64_t n : args.generates) check_range("-n", n, 0, kMaxTokens, " (0: no generation test)");
+  for (const int64_t d : args.depths) check_range("-d", d, 0, kMaxTokens, " (0: an empty cache)");
   for (const int64_t t : args.threads) check_range("-t", t, 1, 1024);
   check_range("-r", args.repetitions, 1, 10000);
   if (args.output != "md" && args.output != "json" && args.output != "csv")
@@ -193,7 +198,8 @@ int run_bench(BenchArgs& args) {
   const BenchModel m = args.model_path.empty() ? load_random(args) : load_files(args);
   const Transformer& model = *m.transformer;
   const ModelConfig& config = model.config();
-  const int64_t longest = std::max(*std::max_element(args.prompts.begin(), args.prompts.end()),
+  const int64_t longest = *std::max_element(args.depths.begin(), args.depths.end()) +
+                          std::max(*std::max_element(args.prompts.begin(), args.prompts.end()),
                                    *std::max_element(args.generates.begin(), args.generates.end()));
   KvCache cache(config, 1, longest, cache_dtype(parse_cache_type_name(args.rope.cache_type, "--cache-type")));
   if (args.rope.verbose) {
@@ -208,41 +214,73 @@ int run_bench(BenchArgs& args) {
   last_only.all_logits = false;
   ForwardResult result;
   const int32_t first_token = int32_t(config.bos_token_id.value_or(0) % config.vocab_size);
-  BenchPrinter printer(std::cout, args.output == "json"  ? BenchFormat::kJson
-                                  : args.output == "csv" ? BenchFormat::kCsv
-                                                         : BenchFormat::kMarkdown);
+  const bool deep = std::any_of(args.depths.begin(), args.depths.end(), [](int64_t d) { return d > 0; });
+  BenchPrinter printer(std::cout,
+                       args.output == "json"  ? BenchFormat::kJson
+                       : args.output == "csv" ? BenchFormat::kCsv
+                                              : BenchFormat::kMarkdown,
+                       deep);
+  auto random_tokens = [&](int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int32_t> draw(0, int32_t(config.vocab_size - 1));
+    std::vector<int32_t> tokens(static_cast<size_t>(n));
+    for (int32_t& t : tokens) t = draw(rng);
+    return tokens;
+  };
+  const std::vector<int32_t> depth_tokens =
+      random_tokens(*std::max_element(args.depths.begin(), args.depths.end()), 4321);
+  int64_t depth_filled = 0;  // the cache's first depth_filled positions hold depth_tokens' first ones
+  // The cache holding exactly the first `depth` depth tokens: cut back to them, or extended (untimed).
+  auto reach_depth = [&](int64_t depth) {
+    depth_filled = std::min(depth_filled, std::min(depth, cache.length()));
+    if (depth == 0) {
+      cache.clear();
+      return;
+    }
+    cache.truncate(depth_filled);
+    if (depth_filled < depth) {
+      model.forward(depth_tokens.data() + depth_filled, 1, depth - depth_filled, cache, last_only, result);
+      depth_filled = depth;
+    }
+  };
+  auto finish = [&](BenchRow& row) {
+    row.kv_bytes = int64_t(cache.bytes() / size_t(cache.capacity())) * (row.n_depth + row.tokens());
+    row.resident_bytes = resident_bytes();
+    printer.row(row);
+  };
   printer.begin();
   for (const int64_t threads : args.threads) {
     set_num_threads(int(threads));
-    for (const int64_t n_prompt : args.prompts) {
-      if (n_prompt == 0) continue;
-      std::mt19937 rng(uint32_t(1234 + n_prompt));
-      std::uniform_int_distribution<int32_t> draw(0, int32_t(config.vocab_size - 1));
-      std::vector<int32_t> tokens(static_cast<size_t>(n_prompt));
-      for (int32_t& t : tokens) t = draw(rng);
-      BenchRow row = m.info;
-      row.threads = int(threads);
-      row.n_prompt = n_prompt;
-      row.samples_ns = time_runs(
-          args.repetitions, [&] { cache.clear(); },
-          [&] { model.forward(tokens.data(), 1, n_prompt, cache, last_only, result); });
-      printer.row(row);
-    }
-    for (const int64_t n_gen : args.generates) {
-      if (n_gen == 0) continue;
-      BenchRow row = m.info;
-      row.threads = int(threads);
-      row.n_gen = n_gen;
-      row.samples_ns = time_runs(
-          args.repetitions, [&] { cache.clear(); },
-          [&] {
-            int32_t token = first_token;
-            for (int64_t i = 0; i < n_gen; ++i) {
-              model.forward(&token, 1, 1, cache, last_only, result);
-              token = argmax(result.logits);
-            }
-          });
-      printer.row(row);
+    for (const int64_t depth : args.depths) {
+      for (const int64_t n_prompt : args.prompts) {
+        if (n_prompt == 0) continue;
+        const std::vector<int32_t> tokens = random_tokens(n_prompt, uint32_t(1234 + n_prompt));
+        BenchRow row = m.info;
+        row.threads = int(threads);
+        row.n_prompt = n_prompt;
+        row.n_depth = depth;
+        row.samples_ns = time_runs(
+            args.repetitions, [&] { reach_depth(depth); },
+            [&] { model.forward(tokens.data(), 1, n_prompt, cache, last_only, result); });
+        finish(row);
+      }
+      for (const int64_t n_gen : args.generates) {
+        if (n_gen == 0) continue;
+        BenchRow row = m.info;
+        row.threads = int(threads);
+        row.n_gen = n_gen;
+        row.n_depth = depth;
+        row.samples_ns = time_runs(
+            args.repetitions, [&] { reach_depth(depth); },
+            [&] {
+              int32_t token = first_token;
+              for (int64_t i = 0; i < n_gen; ++i) {
+                model.forward(&token, 1, 1, cache, last_only, result);
+                token = argmax(result.logits);
+              }
+            });
+        finish(row);
+      }
     }
   }
   printer.end();
@@ -263,6 +301,9 @@ Handler add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("-n,--n-gen", args->generates, "generation lengths, comma separated (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("-d,--n-depth", args->depths, "positions already in the KV cache, comma separated")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("-t,--threads", args->threads, "thread counts, comma separated (default: dsmoe's -t, or all cores)")
