@@ -102,6 +102,7 @@ class Session {
 
  private:
   const Model& model_;
+  CacheType cache_type_;
   std::unique_ptr<KvCache> cache_;
 };
 

@@ -69,6 +69,12 @@ bool weights_fit_in_memory(const std::string& path) {
   return false;
 }
 
+OpenOptions open_options(WeightMemory weights, const std::string& path) {
+  OpenOptions open;
+  open.use_mmap = weights == WeightMemory::kMap || (weights == WeightMemory::kAuto && !weights_fit_in_memory(path));
+  return open;
+}
+
 GgufVocabulary gguf_vocabulary_of(const ModelFiles& files) {
   if (files.gguf_vocabulary) return *files.gguf_vocabulary;
   if (files.tokenizer_json.is_null()) return {};

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "dsmoe/dsmoe.h"
 #include "loaders/gguf_vocab.h"
 #include "model/config.h"
 #include "model/weight_source.h"
@@ -42,6 +43,10 @@ bool weights_fit_in_memory(const std::string& path);
 struct OpenOptions {
   bool use_mmap = true;  // false: read the weights into memory (transparent huge pages where offered)
 };
+
+// The options that hold the weights under `path` as LoadOptions::weights asks: kAuto reads them into memory
+// when weights_fit_in_memory(path), and maps them otherwise.
+OpenOptions open_options(WeightMemory weights, const std::string& path);
 
 // `path` is a folder (HF) or a .gguf file; anything else is an Error naming it.
 ModelFiles open_model_files(const std::string& path, const OpenOptions& options = {});

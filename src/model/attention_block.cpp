@@ -55,7 +55,7 @@ void attention_block(const AttentionWeights& w, const ModelConfig& c, const Rope
   causal_attention(q, key_cache, value_cache, cache.type(), shape, softmax_scale / std::sqrt(float(head_dim)), context,
                    ws.attention);
   const MatmulJob o{context, n_tokens, &w.o_proj, out};
-  matmul_wt_batch(std::span<const MatmulJob>(&o, 1), ws.matmul);
+  matmul_wt(o, ws.matmul);
 }
 
 }  // namespace dsmoe

@@ -16,7 +16,7 @@ void feed_forward(const FeedForwardWeights& w, const float* x, int64_t n_tokens,
   matmul_wt_batch(gate_up, ws.matmul);
   silu_mul(gate, up, n_tokens * width);
   const MatmulJob down{gate, n_tokens, &w.down_proj, out};
-  matmul_wt_batch(std::span<const MatmulJob>(&down, 1), ws.matmul);
+  matmul_wt(down, ws.matmul);
 }
 
 void route_top_k(const MoeWeights& w, const ModelConfig& config, const float* x, int64_t n_tokens,
@@ -24,7 +24,7 @@ void route_top_k(const MoeWeights& w, const ModelConfig& config, const float* x,
   const int64_t n_experts = config.n_routed_experts;
   const int64_t k = config.num_experts_per_tok;
   float* probs = sized(ws.router_probs, n_tokens * n_experts);  // [n_tokens, n_experts]
-  matmul_wt(x, n_tokens, w.router, probs);
+  matmul_wt(MatmulJob{x, n_tokens, &w.router, probs}, ws.matmul);
   int32_t* chosen = sized(ws.route_experts, n_tokens * k);
   float* weights = sized(ws.route_weights, n_tokens * k);
   for (int64_t t = 0; t < n_tokens; ++t) {

@@ -28,18 +28,37 @@ KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity, DTy
   if (!data_) fail("KV cache: cannot allocate ", bytes_, " bytes for batch ", batch, " x context ", capacity);
 }
 
-DType cache_dtype(CacheType type) {
-  switch (type) {
-    case CacheType::kF32:
-      return DType::F32;
-    case CacheType::kF16:
-      return DType::F16;
-    case CacheType::kBF16:
-      return DType::BF16;
-    case CacheType::kQ8_0:
-      return DType::Q8_0;
+namespace {
+
+// The public cache types: their storage and their names on the command line (llama.cpp's --cache-type-k).
+struct CacheTypeInfo {
+  CacheType type;
+  DType dtype;
+  const char* name;
+};
+constexpr CacheTypeInfo kCacheTypes[] = {{CacheType::kF32, DType::F32, "f32"},
+                                         {CacheType::kF16, DType::F16, "f16"},
+                                         {CacheType::kBF16, DType::BF16, "bf16"},
+                                         {CacheType::kQ8_0, DType::Q8_0, "q8_0"}};
+
+const CacheTypeInfo& info(CacheType type) {
+  for (const CacheTypeInfo& i : kCacheTypes) {
+    if (i.type == type) return i;
   }
-  return DType::F16;
+  fail("internal: cache type ", int(type), " is not one of the four");
+}
+
+}  // namespace
+
+DType cache_dtype(CacheType type) { return info(type).dtype; }
+
+const char* cache_type_name(CacheType type) { return info(type).name; }
+
+CacheType parse_cache_type_name(const std::string& name, const std::string& flag) {
+  for (const CacheTypeInfo& i : kCacheTypes) {
+    if (name == i.name) return i.type;
+  }
+  fail(flag, " must be f32, f16, bf16 or q8_0, found '", name, "'");
 }
 
 }  // namespace dsmoe

@@ -23,10 +23,7 @@ Model::~Model() = default;
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
-  OpenOptions open;
-  open.use_mmap = options.weights == WeightMemory::kMap ||
-                  (options.weights == WeightMemory::kAuto && !weights_fit_in_memory(path));
-  impl->files = open_model_files(path, open);
+  impl->files = open_model_files(path, open_options(options.weights, path));
   ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);
   ModelWeights weights = bind_weights(config, *impl->files.weights);

@@ -1,7 +1,6 @@
 #include "model/transformer.h"
 
 #include <algorithm>
-#include <array>
 #include <vector>
 
 #include "core/errors.h"
@@ -123,14 +122,13 @@ void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_
 
   if (options.all_logits) {
     result.logits.resize(size_t(n_tokens * c.vocab_size));
-    matmul_wt_batch(std::span<const MatmulJob>(std::array{MatmulJob{x, n_tokens, &weights_.lm_head, result.logits.data()}}),
-                    ws.matmul);
+    matmul_wt(MatmulJob{x, n_tokens, &weights_.lm_head, result.logits.data()}, ws.matmul);
   } else {
     float* last = sized(ws.last, batch * hidden);
     for (int64_t b = 0; b < batch; ++b) std::copy_n(x + ((b + 1) * n_new - 1) * hidden, hidden, last + b * hidden);
     result.logits.resize(size_t(batch * c.vocab_size));
     const MatmulJob head{last, batch, &weights_.lm_head, result.logits.data()};
-    matmul_wt_batch(std::span<const MatmulJob>(&head, 1), ws.matmul);
+    matmul_wt(head, ws.matmul);
   }
   cache.advance(n_new);
 }

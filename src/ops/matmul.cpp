@@ -139,7 +139,7 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
 void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
   thread_local MatmulScratch scratch;
   const MatmulJob job{x, n_tokens, &weight, y};
-  matmul_wt_batch(std::span<const MatmulJob>(&job, 1), scratch);
+  matmul_wt(job, scratch);
 }
 
 void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {

@@ -34,6 +34,9 @@ struct MatmulScratch {
 
 // Runs every job; jobs may share an x (it is quantized once). Outputs must not overlap any input.
 void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch);
+inline void matmul_wt(const MatmulJob& job, MatmulScratch& scratch) {
+  matmul_wt_batch(std::span<const MatmulJob>(&job, 1), scratch);
+}
 
 // One product with the calling thread's scratch.
 void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float* y);

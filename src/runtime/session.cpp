@@ -6,33 +6,13 @@
 
 namespace dsmoe {
 
-
-CacheType parse_cache_type_name(const std::string& name, const std::string& flag) {
-  for (CacheType type : {CacheType::kF32, CacheType::kF16, CacheType::kBF16, CacheType::kQ8_0}) {
-    if (name == cache_type_name(type)) return type;
-  }
-  fail(flag, " must be f32, f16, bf16 or q8_0, found '", name, "'");
-}
-
-const char* cache_type_name(CacheType type) {
-  switch (type) {
-    case CacheType::kF32:
-      return "f32";
-    case CacheType::kF16:
-      return "f16";
-    case CacheType::kBF16:
-      return "bf16";
-    case CacheType::kQ8_0:
-      return "q8_0";
-  }
-  return "?";
-}
-
 Session::Session(const Model& model, int64_t batch, int64_t context)
     : Session(model, batch, context, model.cache_type()) {}
 
 Session::Session(const Model& model, int64_t batch, int64_t context, CacheType cache_type)
-    : model_(model), cache_(std::make_unique<KvCache>(model.config(), batch, context, cache_dtype(cache_type))) {}
+    : model_(model),
+      cache_type_(cache_type),
+      cache_(std::make_unique<KvCache>(model.config(), batch, context, cache_dtype(cache_type))) {}
 
 Session::~Session() = default;
 
@@ -52,18 +32,7 @@ void Session::forward(const std::vector<int32_t>& tokens, const ForwardOptions& 
 
 size_t Session::cache_bytes() const { return cache_->bytes(); }
 
-CacheType Session::cache_type() const {
-  switch (cache_->type()) {
-    case DType::F32:
-      return CacheType::kF32;
-    case DType::BF16:
-      return CacheType::kBF16;
-    case DType::Q8_0:
-      return CacheType::kQ8_0;
-    default:
-      return CacheType::kF16;
-  }
-}
+CacheType Session::cache_type() const { return cache_type_; }
 
 int64_t Session::position() const { return cache_->length(); }
 int64_t Session::context() const { return cache_->capacity(); }

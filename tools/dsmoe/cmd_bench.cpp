@@ -95,11 +95,7 @@ std::string gguf_file_type(const std::string& path) {
 BenchModel load_files(const BenchArgs& args) {
   BenchModel m;
   const auto start = std::chrono::steady_clock::now();
-  OpenOptions open;
-  const WeightMemory weights_in = args.rope.load_options().weights;
-  open.use_mmap = weights_in == WeightMemory::kMap ||
-                  (weights_in == WeightMemory::kAuto && !weights_fit_in_memory(args.model_path));
-  m.files = open_model_files(args.model_path, open);
+  m.files = open_model_files(args.model_path, open_options(args.rope.load_options().weights, args.model_path));
   ModelConfig config = m.files->config;
   apply_rope_overrides(config, args.rope.overrides());
   ModelWeights weights = bind_weights(config, *m.files->weights);
