@@ -23,4 +23,9 @@ using AttendTileFn = void (*)(const float* q, size_t q_stride, int n_queries, in
                               const float* values, int n_keys, int64_t head_dim, float scale, float* row_max,
                               float* row_sum, float* acc);
 
+// The same step for one query (decode) against n_keys (<= kTileKeys) key and value rows widened to float32
+// ([n_keys][head_dim] each, untransposed: one query does not repay a transposition). Every key is visible.
+using AttendRowFn = void (*)(const float* q, const float* key_rows, const float* value_rows, int n_keys,
+                             int64_t head_dim, float scale, float* row_max, float* row_sum, float* acc);
+
 }  // namespace dsmoe

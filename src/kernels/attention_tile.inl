@@ -161,6 +161,47 @@ void attend_tile(const float* q, size_t q_stride, int n_queries, int visible, co
   }
 }
 
+// scale * q · row for one row of head_dim floats, in 16-float vectors and a scalar tail.
+inline float row_score(const float* q, const float* row, int64_t head_dim, float scale) {
+  Vec sum{};
+  int64_t d = 0;
+  for (; d + kLanes <= head_dim; d += kLanes) sum += load(q + d) * load(row + d);
+  float total = 0;
+  for (int i = 0; i < kLanes; ++i) total += sum[i];
+  for (; d < head_dim; ++d) total += q[d] * row[d];
+  return total * scale;
+}
+
+void attend_row(const float* q, const float* key_rows, const float* value_rows, int n_keys, int64_t head_dim,
+                float scale, float* row_max, float* row_sum, float* acc) {
+  alignas(64) float p[1][kTileKeys];
+  float tile_max = *row_max;
+  for (int j = 0; j < n_keys; ++j) {
+    p[0][j] = row_score(q, key_rows + j * head_dim, head_dim, scale);
+    tile_max = std::max(tile_max, p[0][j]);
+  }
+  std::fill(p[0] + n_keys, p[0] + kTileKeys, tile_max);  // e^0 lanes, masked below
+  if (tile_max > *row_max) {
+    const float rescale = std::exp(*row_max - tile_max);
+    *row_sum *= rescale;
+    for (int64_t d = 0; d < head_dim; ++d) acc[d] *= rescale;
+    *row_max = tile_max;
+  }
+  IntVec lane;
+  for (int i = 0; i < kLanes; ++i) lane[i] = i;
+  Vec total{};
+  for (int c = 0; c < kKeyVectors; ++c) {
+    const IntVec shown = (lane + c * kLanes) < n_keys;
+    const Vec weight = shown ? exp_nonpositive(load(p[0] + c * kLanes) - tile_max) : splat(0.0f);
+    store(p[0] + c * kLanes, weight);
+    total += weight;
+  }
+  float sum = 0;
+  for (int i = 0; i < kLanes; ++i) sum += total[i];
+  *row_sum += sum;
+  accumulate_rows<1>(p, value_rows, n_keys, head_dim, acc);
+}
+
 }  // namespace
 }  // namespace DSMOE_KERNEL_NS::attention
 }  // namespace dsmoe::kernels_detail

@@ -34,6 +34,7 @@ struct RowKernels {
   RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
   RowWidenFn row_widen[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
   AttendTileFn attend_tile = nullptr;      // kernels/attention_tile.h
+  AttendRowFn attend_row = nullptr;
 };
 
 // The kernels of preferred_isa(), chosen on first use.

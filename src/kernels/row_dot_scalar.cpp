@@ -91,6 +91,7 @@ void fill_scalar(RowKernels& k) {
   k.row_widen[int(DType::BF16)] = widen<DType::BF16>;
   k.row_widen[int(DType::Q8_0)] = widen<DType::Q8_0>;
   k.attend_tile = scalar::attention::attend_tile;
+  k.attend_row = scalar::attention::attend_row;
 }
 
 }  // namespace dsmoe::kernels_detail

@@ -418,6 +418,7 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_widen[int(DType::BF16)] = widen<DType::BF16>;
   k.row_widen[int(DType::Q8_0)] = widen_q8_0;
   k.attend_tile = attention::attend_tile;
+  k.attend_row = attention::attend_row;
 }
 
 }  // namespace dsmoe::kernels_detail

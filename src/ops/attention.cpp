@@ -8,8 +8,6 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "kernels/row_dot.h"
-#include "quant/quantize.h"
-#include "quant/vec_dot.h"
 
 namespace dsmoe {
 
@@ -40,8 +38,8 @@ QueryRow query_row(const AttentionShape& s, int64_t row) {
   return r;
 }
 
-// One query against cache positions [begin, end), in tiles of kTileKeys, folded into (running_max,
-// running_sum, acc). The keys are dotted in their stored format (an 8-bit cache with the query quantized).
+// One query against cache positions [begin, end) of one head, in tiles of kTileKeys rows widened to float32,
+// folded into (running_max, running_sum, acc).
 struct RowAttention {
   const RowKernels& kernels;
   DType kv_type;
@@ -49,41 +47,18 @@ struct RowAttention {
   int64_t head_dim;
   float scale;
 
-  void operator()(const void* query, const unsigned char* keys, const unsigned char* values, int64_t begin,
-                  int64_t end, float& running_max, float& running_sum, float* acc) const {
-    const RowDotFn dot = kernels.row_dot[int(kv_type)];
-    const RowAxpyFn axpy = kernels.row_axpy[int(kv_type)];
-    float scores[kTileKeys];
+  void operator()(const float* query, const unsigned char* keys, const unsigned char* values, int64_t begin,
+                  int64_t end, float* key_rows, float* value_rows, float& running_max, float& running_sum,
+                  float* acc) const {
+    const RowWidenFn widen = kernels.row_widen[int(kv_type)];
     for (int64_t j0 = begin; j0 < end; j0 += kTileKeys) {
-      const int64_t tile = std::min<int64_t>(kTileKeys, end - j0);
-      float tile_max = running_max;
-      for (int64_t j = 0; j < tile; ++j) {
-        dot(keys + size_t(j0 + j) * row_bytes, query, 0, 1, head_dim, &scores[j]);
-        scores[j] *= scale;
-        tile_max = std::max(tile_max, scores[j]);
-      }
-      // A larger maximum rescales what was summed so far (exp of the old maximum against the new one).
-      if (tile_max > running_max) {
-        const float rescale = std::exp(running_max - tile_max);
-        running_sum *= rescale;
-        for (int64_t d = 0; d < head_dim; ++d) acc[d] *= rescale;
-        running_max = tile_max;
-      }
-      for (int64_t j = 0; j < tile; ++j) {
-        const float p = std::exp(scores[j] - running_max);
-        running_sum += p;
-        axpy(p, values + size_t(j0 + j) * row_bytes, acc, head_dim);
-      }
+      const int64_t n = std::min<int64_t>(kTileKeys, end - j0);
+      widen(keys + size_t(j0) * row_bytes, key_rows, n * head_dim);  // a head's rows are contiguous
+      widen(values + size_t(j0) * row_bytes, value_rows, n * head_dim);
+      kernels.attend_row(query, key_rows, value_rows, int(n), head_dim, scale, &running_max, &running_sum, acc);
     }
   }
 };
-
-// The query in the form the cache's keys are dotted with: itself, or quantized for an 8-bit cache.
-const void* stored_query(DType kv_type, const float* query, int64_t head_dim, unsigned char* buffer) {
-  if (!is_block_format(kv_type)) return query;
-  quantize_activation_row(kv_type, query, buffer, head_dim);
-  return buffer;
-}
 
 void attend_rows(const float* q, const unsigned char* keys, const unsigned char* values, DType kv_type,
                  const AttentionShape& s, float scale, float* out, AttentionScratch& scratch) {
@@ -92,42 +67,31 @@ void attend_rows(const float* q, const unsigned char* keys, const unsigned char*
   const int64_t rows = s.batch * s.n_new * s.n_heads;
   const int64_t longest = s.past + s.n_new;
   const int64_t spans = (longest + kAttentionSplitKeys - 1) / kAttentionSplitKeys;
-  if (spans <= 1) {
-    parallel_for(rows, [&](int64_t begin, int64_t end) {
-      alignas(64) float acc[kMaxAttentionHeadDim];
-      alignas(64) unsigned char quantized[kMaxAttentionHeadDim / 32 * 36];
-      for (int64_t row = begin; row < end; ++row) {
-        const QueryRow r = query_row(s, row);
-        const void* query = stored_query(kv_type, q + r.offset, s.head_dim, quantized);
-        float running_max = kNegativeInfinity, running_sum = 0;
-        std::fill(acc, acc + s.head_dim, 0.0f);
-        attend(query, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, 0, s.past + r.i + 1, running_max,
-               running_sum, acc);
-        const float inv_sum = 1.0f / running_sum;
-        for (int64_t d = 0; d < s.head_dim; ++d) out[r.offset + size_t(d)] = acc[d] * inv_sum;
-      }
-    });
-    return;
-  }
-  // Split decode: span k of a row holds [max, sum, acc[head_dim]] over keys [k*K, (k+1)*K) that the row sees.
+  // Span k of a row holds [max, sum, acc[head_dim]] over the keys in [k*K, (k+1)*K) that the row sees; with one
+  // span, the row's output is written directly.
   const int64_t stride = s.head_dim + 2;
-  float* partials = at_least(scratch.partials, rows * spans * stride);
+  float* partials = spans > 1 ? at_least(scratch.partials, rows * spans * stride) : nullptr;
   parallel_for(rows * spans, [&](int64_t begin, int64_t end) {
-    alignas(64) unsigned char quantized[kMaxAttentionHeadDim / 32 * 36];
+    thread_local std::vector<float> buffer;  // a tile of key rows and one of value rows, then one head's state
+    float* key_rows = at_least(buffer, (2 * kTileKeys + 1) * s.head_dim + 2);
+    float* value_rows = key_rows + kTileKeys * s.head_dim;
     for (int64_t item = begin; item < end; ++item) {
       const QueryRow r = query_row(s, item / spans);
       const int64_t first = (item % spans) * kAttentionSplitKeys;
       const int64_t last = std::min(first + kAttentionSplitKeys, s.past + r.i + 1);
-      float* part = partials + item * stride;
+      float* part = spans > 1 ? partials + item * stride : value_rows + kTileKeys * s.head_dim;
       part[0] = kNegativeInfinity;
       part[1] = 0;
       std::fill(part + 2, part + stride, 0.0f);
-      if (first >= last) continue;
-      const void* query = stored_query(kv_type, q + r.offset, s.head_dim, quantized);
-      attend(query, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, first, last, part[0], part[1],
-             part + 2);
+      attend(q + r.offset, keys + r.kv_row * row_bytes, values + r.kv_row * row_bytes, first, last, key_rows,
+             value_rows, part[0], part[1], part + 2);
+      if (spans == 1) {
+        const float inv_sum = 1.0f / part[1];
+        for (int64_t d = 0; d < s.head_dim; ++d) out[r.offset + size_t(d)] = part[2 + d] * inv_sum;
+      }
     }
   });
+  if (spans == 1) return;
   // Merge the spans in order: each scaled by e^(its max - the overall max).
   parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {

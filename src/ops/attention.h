@@ -4,9 +4,9 @@
 // context; the [S, S] score matrix never exists.
 //   - Prefill (n_new >= kAttentionTileMinQueries): tiles of up to 32 queries of one head meet tiles of 64 keys
 //     widened to float32 once (kernels/attention_tile.h), so each key is read once per query tile.
-//   - Decode: each query row dots the cache rows in their stored format. A context longer than
-//     kAttentionSplitKeys is cut into spans of that many keys, attended in parallel and merged by their maxima
-//     and sums (split-K, as flash-decoding does): one long head keeps every thread busy.
+//   - Decode (fewer new positions): each query row meets the same tiles of keys widened to float32, one row at a
+//     time. A context longer than kAttentionSplitKeys is cut into spans of that many keys, attended in parallel
+//     and merged by their maxima and sums (split-K, as flash-decoding does): one long head keeps every thread busy.
 // The spans and tiles depend only on the shape, never on the thread count: results are bit-identical for any.
 #pragma once
 
@@ -27,7 +27,7 @@ struct AttentionShape {
   int64_t capacity = 1;  // positions the cache rows are laid out for
 };
 
-inline constexpr int64_t kMaxAttentionHeadDim = 1024;  // per-thread output accumulators live on the stack
+inline constexpr int64_t kMaxAttentionHeadDim = 1024;  // larger heads are refused (no model has them)
 inline constexpr int64_t kAttentionTileMinQueries = 8;  // fewer new positions attend row by row
 inline constexpr int64_t kAttentionSplitKeys = 4096;    // decode spans
 
@@ -39,7 +39,8 @@ struct AttentionScratch {
 // q   [batch, n_new, n_heads, head_dim]
 // k,v [batch, n_kv_heads, capacity, head_dim], holding positions [0, past + n_new)
 // out [batch, n_new, n_heads, head_dim]
-// k,v rows (one head of one position) are stored as kv_type: F32, F16, BF16 or Q8_0 (head_dim % 32 == 0).
+// k,v rows (one head of one position) are stored as kv_type: F32, F16, BF16 or Q8_0 (head_dim % 32 == 0), and
+// widened to float32 a tile at a time (an 8-bit cache only saves memory: its values are dequantized exactly).
 void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,
                       const AttentionShape& shape, float scale, float* out, AttentionScratch& scratch);
 void causal_attention(const float* q, const void* k_cache, const void* v_cache, DType kv_type,

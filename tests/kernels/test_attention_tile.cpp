@@ -1,4 +1,4 @@
-// Every instruction set's attention tile step (kernels/attention_tile.h) against the online-softmax update
+// Every instruction set's attention tile steps (kernels/attention_tile.h) against the online-softmax update
 // written out in double: from a random incoming state (running maximum, sum, output), one tile of scores
 // with the causal mask folded in. Each set's exponential is a polynomial accurate to a few ulp and its sums
 // run in float32, so the state agrees with the double update to 2e-6 relative (sum of n <= 128 terms: about
@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/row_dot.h"
@@ -88,6 +89,56 @@ TEST_P(AttentionTileTest, FoldsOneTileIntoTheOnlineSoftmaxLikeTheFormulaInDouble
           magnitude += std::fabs(term);
         }
         ASSERT_NEAR(got_acc[size_t(r * d + e)], want, 2e-6 * (magnitude + 1e-30)) << "row " << r << " dim " << e;
+      }
+    }
+  }
+}
+
+TEST_P(AttentionTileTest, FoldsRowsIntoOneQuerysOnlineSoftmaxLikeTheFormulaInDouble) {
+  const Isa isa = GetParam();
+  if (!cpu_supports(isa)) GTEST_SKIP() << "this CPU does not run " << isa_name(isa);
+  const AttendRowFn attend = row_kernels(isa).attend_row;
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const auto& [n_keys, d] : {std::pair{64, int64_t(128)}, {1, 16}, {37, 40}, {64, 8}, {50, 200}}) {
+    for (const bool fresh : {true, false}) {
+      SCOPED_TRACE(std::to_string(n_keys) + " keys, head_dim " + std::to_string(d) + (fresh ? ", fresh" : ""));
+      std::vector<float> q(static_cast<size_t>(d)), keys(static_cast<size_t>(n_keys * d)), values(keys.size());
+      for (float& x : q) x = normal(rng) * 2;
+      for (float& x : keys) x = normal(rng);
+      for (float& x : values) x = normal(rng);
+      float row_max = fresh ? -std::numeric_limits<float>::infinity() : normal(rng) * 3;
+      float row_sum = fresh ? 0.0f : 1.0f + std::fabs(normal(rng)) * 10;
+      std::vector<float> acc(static_cast<size_t>(d));
+      for (float& x : acc) x = fresh ? 0.0f : normal(rng) * 5;
+      const float scale = 1.0f / std::sqrt(float(d));
+      float got_max = row_max, got_sum = row_sum;
+      std::vector<float> got_acc = acc;
+      attend(q.data(), keys.data(), values.data(), n_keys, d, scale, &got_max, &got_sum, got_acc.data());
+
+      std::vector<double> scores(static_cast<size_t>(n_keys));
+      double m = row_max;
+      for (int j = 0; j < n_keys; ++j) {
+        double s = 0;
+        for (int64_t e = 0; e < d; ++e) s += double(q[size_t(e)]) * keys[size_t(j * d + e)];
+        scores[size_t(j)] = s * scale;
+        m = std::max(m, scores[size_t(j)]);
+      }
+      const double carry = fresh ? 0.0 : std::exp(double(row_max) - m);
+      double sum = row_sum * carry;
+      for (int j = 0; j < n_keys; ++j) sum += std::exp(scores[size_t(j)] - m);
+      EXPECT_NEAR(got_sum, sum, 2e-6 * sum);
+      EXPECT_NEAR(got_max, m, 1e-5 * (1 + std::fabs(m)));
+      for (int64_t e = 0; e < d; ++e) {
+        double want = acc[size_t(e)] * carry, magnitude = std::fabs(want);
+        for (int j = 0; j < n_keys; ++j) {
+          const double term = std::exp(scores[size_t(j)] - m) * values[size_t(j * d + e)];
+          want += term;
+          magnitude += std::fabs(term);
+        }
+        ASSERT_NEAR(got_acc[size_t(e)], want, 2e-6 * (magnitude + 1e-30)) << "dim " << e;
       }
     }
   }
