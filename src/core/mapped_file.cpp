@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "core/text_file.h"
 
 namespace dsmoe {
 namespace {
@@ -34,7 +35,8 @@ class FileDescriptor {
 }  // namespace
 
 MappedFile::MappedFile(const std::string& path, FileAccess access) : path_(path), access_(access) {
-  const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  require_regular_file(path);  // before open: opening a FIFO waits for a writer
+  const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) fail(path, ": cannot open: ", std::strerror(errno));
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) fail(path, ": not a regular file");

@@ -1,7 +1,10 @@
 #include "io/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include "core/errors.h"
 #include "io/json_file.h"
@@ -40,11 +43,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path, FileAccess access) : f
   }
   const char* header_begin = reinterpret_cast<const char*>(file_.data() + 8);
   const nlohmann::json header =
-      parse_json_text(header_begin, header_begin + header_len, path + " (safetensors header)");
+      parse_json_text(header_begin, header_begin + header_len, path + " (safetensors header)", true);
   if (!header.is_object()) fail(path, ": safetensors header is not a JSON object");
 
   const unsigned char* data_begin = file_.data() + 8 + header_len;
   const uint64_t data_size = file_size - 8 - header_len;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;  // [begin, end) of every tensor
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
     const std::string where = cat(path, ": tensor '", name, "'");
@@ -72,6 +76,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path, FileAccess access) : f
       fail(where, ": data_offsets span ", end - begin, " bytes but ", dtype, " ", view.shape_text(), " needs ",
            expected);
     }
+    ranges.emplace_back(begin, end, name);
     const unsigned char* bytes = data_begin + begin;
     if (reinterpret_cast<uintptr_t>(bytes) % dtype_size(view.dtype) != 0) {
       // Rare (a header padded to an odd length): copy so kernels can load elements directly.
@@ -83,6 +88,25 @@ SafetensorsFile::SafetensorsFile(const std::string& path, FileAccess access) : f
       view.data = bytes;
     }
     tensors_.emplace(name, std::move(view));
+  }
+  // As the safetensors library validates: the tensors tile the data bytes in order, without a gap or an
+  // overlap, from the first byte to the last.
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t covered = 0;
+  const std::string* previous = nullptr;
+  for (const auto& [begin, end, name] : ranges) {
+    if (begin != covered) {
+      if (begin < covered) {
+        fail(path, ": tensor '", name, "' at bytes [", begin, ", ", end, ") overlaps tensor '", *previous,
+             "' ending at ", covered);
+      }
+      fail(path, ": bytes [", covered, ", ", begin, ") of the data belong to no tensor (before tensor '", name, "')");
+    }
+    covered = end;
+    previous = &name;
+  }
+  if (covered != data_size) {
+    fail(path, ": the tensors cover ", covered, " of the ", data_size, " data bytes (the rest belongs to no tensor)");
   }
 }
 

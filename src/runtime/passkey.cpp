@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/text_file.h"
 #include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -60,10 +61,7 @@ std::vector<std::string> parse_passkey_filler(std::string_view text) {
 }
 
 std::vector<std::string> read_passkey_filler(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open the passkey filler sentences");
-  const std::string text(std::istreambuf_iterator<char>(in), {});
-  auto sentences = parse_passkey_filler(text);
+  auto sentences = parse_passkey_filler(read_text_file(path, "passkey filler "));
   if (sentences.empty()) fail(path, ": no filler sentences (one a line expected)");
   return sentences;
 }

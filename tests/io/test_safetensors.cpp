@@ -138,9 +138,10 @@ TEST(Safetensors, UnalignedDataIsCopiedAndReadsRightValues) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(g.data) % 2, 0u);
     EXPECT_EQ(read_f32(g), (std::vector<float>{1.0f, 3.0f, -2.0f}));
   }
-  // A tensor at an odd offset in an otherwise aligned data section.
+  // A tensor at an odd offset in an otherwise aligned data section (after a 2-byte tensor).
   TempDir dir;
-  const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[2,10]}})";
+  const std::string header =
+      R"({"p":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"a":{"dtype":"F32","shape":[2],"data_offsets":[2,10]}})";
   std::string padded = header;
   while (padded.size() % 8 != 0) padded += ' ';
   SafetensorsFile file(write_in(dir, frame(padded, std::string(2, 'x') + raw_bytes(std::vector<float>{6.0f, -1.0f}))));

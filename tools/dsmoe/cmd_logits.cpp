@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "rope_options.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 #include "dsmoe/dsmoe.h"
 #include "io/npy.h"
 #include "model/config.h"
@@ -76,11 +77,7 @@ int run_logits(const LogitsArgs& args) {
   std::string text = args.ids;
   char separator = ';';
   if (!args.ids_file.empty()) {
-    std::ifstream in(args.ids_file);
-    if (!in) fail(args.ids_file, ": cannot open");
-    std::ostringstream all;
-    all << in.rdbuf();
-    text = all.str();
+    text = read_text_file(args.ids_file);
     separator = '\n';
   }
   const auto rows = parse_rows(text, separator);

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 #include "generation_options.h"
 #include "io/npy.h"
 #include "model/config.h"
@@ -70,9 +71,7 @@ void check_flags(const PerplexityArgs& a) {
 }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("perplexity: -f ", path, ": cannot open");
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return read_text_file(path, "perplexity: -f ");
 }
 
 nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }

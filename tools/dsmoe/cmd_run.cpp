@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 #include "generation_options.h"
 
 namespace dsmoe::cli {
@@ -21,9 +22,7 @@ struct RunArgs {
 std::string read_prompt(const RunArgs& args) {
   if (!args.prompt.empty()) return args.prompt;
   if (!args.prompt_file.empty()) {
-    std::ifstream in(args.prompt_file, std::ios::binary);
-    if (!in) fail(args.prompt_file, ": cannot open");
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return read_text_file(args.prompt_file);
   }
   return std::string(std::istreambuf_iterator<char>(std::cin), {});
 }

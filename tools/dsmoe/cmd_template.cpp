@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 #include "io/json_file.h"
 #include "loaders/model_files.h"
 #include "tokenizer/chat_template.h"
@@ -26,21 +27,11 @@ struct TemplateArgs {
   bool add_generation_prompt = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const std::string& path) { return read_text_file(path); }
 
 nlohmann::ordered_json read_ordered_json(const std::string& path) {
-  const std::string text = read_text(path);
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(path, ": invalid JSON at byte ", e.byte, ": ", e.what());
-  }
+  const std::string text = read_text_file(path);
+  return parse_ordered_json_text(text.data(), text.data() + text.size(), path);
 }
 
 // The template, in the order transformers prefers them: an explicit file, the model's

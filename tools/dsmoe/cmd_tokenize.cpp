@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "core/errors.h"
+#include "core/text_file.h"
+#include "io/json_file.h"
 #include "loaders/model_files.h"
 #include "token_ids.h"
 #include "tokenizer/tokenizer.h"
@@ -34,9 +36,7 @@ struct TokenizeArgs {
 std::string read_input(const TokenizeArgs& a) {
   if (!a.prompt.empty()) return a.prompt;
   if (!a.file.empty()) {
-    std::ifstream in(a.file, std::ios::binary);
-    if (!in) fail("tokenize: cannot open ", a.file);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return read_text_file(a.file, "tokenize: ");
   }
   return std::string(std::istreambuf_iterator<char>(std::cin), {});
 }
@@ -66,6 +66,7 @@ std::vector<int32_t> parse_ids_json(const json& value, const std::string& where)
 std::vector<int32_t> parse_ids_text(const std::string& text) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {
+    check_json_depth(text.data(), text.data() + text.size(), "tokenize --decode");
     try {
       return parse_ids_json(json::parse(text), "tokenize --decode");
     } catch (const json::parse_error& e) {
@@ -84,6 +85,7 @@ int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& in
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string where = cat("tokenize --jsonl: line ", number);
     json value;
+    check_json_depth(line.data(), line.data() + line.size(), where);
     try {
       value = json::parse(line);
     } catch (const json::parse_error& e) {

@@ -38,6 +38,7 @@ import llama_cpp_peer  # noqa: E402
 import llama_driver  # noqa: E402
 
 TYPES = ["q8_0", "q4_0", "q4_k_m"]
+SMALL_P, SMALL_N = 256, 128  # the shipped model's tests (issue 13's targets)
 CONFIG_16B = os.path.join(ROOT, "configs", "deepseek-moe-16b-base.json")
 
 
@@ -186,39 +187,54 @@ def bandwidth(binary, args, pages):
     return json.loads(out)
 
 
-def ours(args, work, path):
-    out, err, peak, wall = timed([args.dsmoe, "bench", "-m", path, "-p", args.p, "-n", args.n, "-r", args.r,
+def ours(args, work, path, p=None, n=None):
+    out, err, peak, wall = timed([args.dsmoe, "bench", "-m", path, "-p", p or args.p, "-n", n or args.n, "-r", args.r,
                                   "-t", args.threads, "-o", "json"], work)
     rows = json.loads(out)
     return {"tests": {row["test"]: row["samples_ns"] for row in rows}, "load_s": rows[0]["load_s"],
             "size": rows[0]["size"], "type": rows[0]["type"], "peak_rss": peak, "wall_s": wall}
 
 
-def theirs(args, work, peer, path):
-    out, err, peak, wall = timed(peer.command("bench", path, "--threads", args.threads, "-p", args.p, "-n", args.n,
-                                              "-r", args.r, "--fa", args.fa), work, cwd=peer.cwd, env=peer.env)
+def theirs(args, work, peer, path, p=None, n=None):
+    out, err, peak, wall = timed(peer.command("bench", path, "--threads", args.threads, "-p", p or args.p, "-n",
+                                              n or args.n, "-r", args.r, "--fa", args.fa), work, cwd=peer.cwd,
+                                 env=peer.env)
     j = json.loads(out)
     return {"tests": {t["test"]: [round(s * 1e9) for s in t["samples_s"]] for t in j["tests"]}, "load_s": j["load_s"],
             "size": j["size"], "desc": j["desc"], "peak_rss": peak, "wall_s": wall, "flash_attn": j["flash_attn"],
             "type_k": j["type_k"]}
 
 
-def sitting(args, work, peer, read_bw, models):
+def small_model(args, work):
+    """The shipped model as an F32 GGUF (both engines read the same file): where overheads, not bandwidth, decide."""
+    out = os.path.join(work, "dsmoe-kjv-9m-f32.gguf")
+    if not os.path.exists(out):
+        run([args.dsmoe, "convert", os.path.join(ROOT, "models", "dsmoe-kjv-9m"), out, "--type", "f32"])
+    return out
+
+
+def sitting(args, work, peer, read_bw, models, small):
     results = Results(os.path.join(work, "results.json"), args.fresh)
     setting = f"p{args.p}-n{args.n}-r{args.r}-t{args.threads}"
+    small_setting = f"p{SMALL_P}-n{SMALL_N}-r{args.r}-t{args.threads}"
     for pages in ("huge", "small"):
         results.get(f"bandwidth|before|{pages}", lambda: bandwidth(read_bw, args, pages))
-    for path in models:
+    plan = [(path, setting, None, None) for path in models]
+    if small:
+        plan.append((small, small_setting, SMALL_P, SMALL_N))
+    for path, path_setting, p, n in plan:
         for rnd in range(args.rounds):
             for engine in ("dsmoe", "llama.cpp"):
-                key = f"{engine}|{os.path.basename(path)}|{setting}|round{rnd}"
+                key = f"{engine}|{os.path.basename(path)}|{path_setting}|round{rnd}"
                 if key in results.data["runs"]:
                     log(f"{key}: from {results.path}")
                     continue
                 log(f"{key} ...")
                 start = time.time()
-                measure = ours if engine == "dsmoe" else lambda a, w, p: theirs(a, w, peer, p)
-                results.get(key, lambda: measure(args, work, path))
+                if engine == "dsmoe":
+                    results.get(key, lambda: ours(args, work, path, p, n))
+                else:
+                    results.get(key, lambda: theirs(args, work, peer, path, p, n))
                 log(f"{key} done in {time.time() - start:.0f} s")
     for pages in ("huge", "small"):
         results.get(f"bandwidth|after|{pages}", lambda: bandwidth(read_bw, args, pages))
@@ -254,7 +270,30 @@ def gib(n):
     return f"{n / 2 ** 30:.2f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.1f} MiB"
 
 
-def page(args, data, setting, models, sizes, facts, command_line):
+def speed_rows(data, name, setting, rounds, p, n):
+    """The two engines' tokens/s for ppP and tgN of one file, as (rows, {engine: tg mean, sd})."""
+    runs = {e: [data["runs"][f"{e}|{name}|{setting}|round{r}"] for r in range(rounds)] for e in ("dsmoe", "llama.cpp")}
+    rows, tg = [], {}
+    for test, tokens in ((f"pp{p}", p), (f"tg{n}", n)):
+        ts = {e: throughput([s for r in rs for s in r["tests"][test]], tokens) for e, rs in runs.items()}
+        tg = ts if test.startswith("tg") else tg
+        rows.append((test, ts))
+    return runs, rows, tg
+
+
+def long_context_rows(path):
+    """The rows of `dsmoe bench -d ... -o json` (written by hand, see the page): memory and decode at depth."""
+    with open(path) as f:
+        rows = json.load(f)
+    out = []
+    for row in rows:
+        ts = throughput(row["samples_ns"], row["n_prompt"] + row["n_gen"])
+        out.append(f"| {row['model']} | {row['n_depth']:,} | {gib(row['kv_bytes'])} | {gib(row['resident_bytes'])} | "
+                   f"{gib(row['size'] + row['kv_bytes'])} | {row['test']} | {ts[0]:.2f} |")
+    return rows, out
+
+
+def page(args, data, setting, models, sizes, facts, command_line, small):
     bw = {k.split("|", 1)[1]: v for k, v in data["runs"].items() if k.startswith("bandwidth|")}
     best_bw = max(v["best_gbps"] for k, v in bw.items() if k.endswith("huge"))
     median_bw = statistics.median(g for k, v in bw.items() if k.endswith("huge") for g in v["gbps"])
@@ -280,6 +319,19 @@ def page(args, data, setting, models, sizes, facts, command_line):
         load = {e: statistics.median(r["load_s"] for r in rs) for e, rs in runs.items()}
         memory.append(f"| {name} | {gib(sizes[path]['file_bytes'])} | {gib(peak['dsmoe'])} | {gib(peak['llama.cpp'])} "
                       f"| {load['dsmoe']:.2f} | {load['llama.cpp']:.2f} |")
+    small_rows = []
+    if small:
+        name = os.path.basename(small)
+        small_setting = f"p{SMALL_P}-n{SMALL_N}-r{args.r}-t{args.threads}"
+        _, rows, _ = speed_rows(data, name, small_setting, args.rounds, SMALL_P, SMALL_N)
+        for test, ts in rows:
+            small_rows.append(f"| dsmoe-kjv-9m (F32 GGUF) | {test} | {fmt_ts(ts['dsmoe'])} | {fmt_ts(ts['llama.cpp'])} | "
+                              f"{ts['dsmoe'][0] / ts['llama.cpp'][0]:.2f} |")
+    long_text = ""
+    if args.long_context:
+        rows, lines = long_context_rows(args.long_context)
+        long_text = LONG_CONTEXT.format(command=args.long_context_command or "(not recorded)", rows="\n".join(lines),
+                                        cache_type=args.long_context_cache)
     bw_rows = [f"| {k.split('|')[0]} | {k.split('|')[1]} | {v['best_gbps']:.1f} | {v['median_gbps']:.1f} | "
                f"{gib(max(v['anon_huge_bytes'], 0))} of {gib(v['bytes'])} |" for k, v in bw.items()]
     llama = data["runs"][f"llama.cpp|{os.path.basename(models[0])}|{setting}|round0"]
@@ -293,8 +345,40 @@ def page(args, data, setting, models, sizes, facts, command_line):
         rounds=args.rounds, samples=args.r * args.rounds, command=command_line, best_bw=f"{best_bw:.1f}",
         median_bw=f"{median_bw:.1f}",
         bw_gib=args.bandwidth_gib, speed="\n".join(speed), floor="\n".join(floor), memory="\n".join(memory),
-        bandwidth="\n".join(bw_rows))
+        bandwidth="\n".join(bw_rows), small_p=SMALL_P, small_n=SMALL_N,
+        small=SMALL.format(rows="\n".join(small_rows), p=SMALL_P, n=SMALL_N) if small_rows else "",
+        long_context=long_text)
 
+
+SMALL = """
+## The shipped model: overheads
+
+models/dsmoe-kjv-9m converted to an F32 GGUF (`dsmoe convert --type f32`), the same file for both engines, pp{p}
+and tg{n} alternately in the same rounds. At 8.8M parameters the weights sit in the caches: this measures the
+cost of everything around the arithmetic (threads, dispatch, small kernels).
+
+| model | test | dsmoe t/s | llama.cpp t/s | dsmoe / llama.cpp |
+| --- | --- | ---: | ---: | ---: |
+{rows}
+"""
+
+LONG_CONTEXT = """
+## Long context: the 16B model at 4K, 16K and 32K positions
+
+`dsmoe bench -d` fills the KV cache ({cache_type}) to each depth (one fixed random sequence, extended from one
+depth to the next), then decodes; "resident" is the process's resident memory after the test (the weights in
+huge-page memory plus the cache pages written so far: the cache is allocated for the deepest test and filled
+lazily), "weights + cache" the sum of the file's weight bytes and the cache bytes at that depth. Measured apart
+from the sitting above (about 40 minutes for the 32K prefill on 2 cores):
+
+```
+{command}
+```
+
+| model | depth | KV cache | resident | weights + cache | test | t/s |
+| --- | ---: | ---: | ---: | ---: | --- | ---: |
+{rows}
+"""
 
 BUSY = """
 **Warning: the machine was busy during this sitting (load average above 1 with {threads} benchmark threads on
@@ -323,7 +407,7 @@ after one untimed warm-up per test and round.
 | model | type | file | test | dsmoe t/s | llama.cpp t/s | dsmoe / llama.cpp |
 | --- | --- | ---: | --- | ---: | ---: | ---: |
 {speed}
-
+{small}
 ## Decode floor: the weights one token reads, at the machine's read bandwidth
 
 Bytes per token: every tensor of the file but the routed experts, plus num_experts_per_tok / n_routed_experts of
@@ -345,6 +429,7 @@ largest over the rounds; load time (open, map and bind the weights; llama.cpp: l
 | --- | ---: | ---: | ---: | ---: | ---: |
 {memory}
 
+{long_context}
 ## Read bandwidth, before and after
 
 `read_bandwidth --threads {threads} --gib {bw_gib} --pages huge|small`: each thread sums its own slice of an
@@ -362,8 +447,10 @@ pass. `huge` asks for transparent huge pages (madvise), `small` refuses them.
   the argmax of the last, the first token BOS. The cache is cleared before the clock starts.
 - The engines alternate (dsmoe, llama.cpp, dsmoe, llama.cpp, ...), each a fresh process per round, so that a
   noisy neighbour or a change of clock speed falls on both; ratios are taken within the sitting only.
-- Every file is memory-mapped by both engines (their defaults). The 16B files are random weights at
-  deepseek-moe-16b's shape (`dsmoe make-model --seed 1`): the speed of a real checkpoint of the same type.
+- Each engine holds the weights its default way: llama.cpp maps the file; dsmoe reads it into transparent
+  huge-page memory when it takes at most half of the available memory (else maps it, as for Q8_0 here). The 16B
+  files are random weights at deepseek-moe-16b's shape (`dsmoe make-model --seed 1`): the speed of a real
+  checkpoint of the same type.
 
 ## `dsmoe bench`
 
@@ -395,6 +482,10 @@ def main():
     ap.add_argument("--out", help="the page (default: docs/performance.md; quick: WORK/performance-quick.md)")
     ap.add_argument("--quick", action="store_true", help="the whole pipeline on the shipped 9M model in a minute")
     ap.add_argument("--fresh", action="store_true", help="forget WORK/results.json and measure everything again")
+    ap.add_argument("--no-small", action="store_true", help="skip the shipped model's pp256/tg128 rows")
+    ap.add_argument("--long-context", help="`dsmoe bench -d ... -o json` output to show as the long-context table")
+    ap.add_argument("--long-context-command", help="the command that wrote --long-context (shown on the page)")
+    ap.add_argument("--long-context-cache", default="F16", help="its KV cache type (default: %(default)s)")
     args = ap.parse_args()
     for flag, low, high in (("p", 1, 1 << 20), ("n", 1, 1 << 20), ("r", 1, 1000), ("rounds", 1, 100),
                             ("threads", 1, 1024)):
@@ -425,10 +516,11 @@ def main():
     models = ensure_models(args, work)
     gguf = llama_cpp_peer.import_gguf(peer.dir)
     sizes = {m: weight_bytes(m, gguf) for m in models}
-    data, setting = sitting(args, work, peer, read_bw, models)
+    small = None if (args.quick or args.no_small or args.gguf) else small_model(args, work)
+    data, setting = sitting(args, work, peer, read_bw, models, small)
     command_line = "/usr/bin/python3 tools/lab/performance.py " + " ".join(
         a if not a.startswith("/") else os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in sys.argv[1:])
-    text = page(args, data, setting, models, sizes, machine_facts(args), command_line.strip())
+    text = page(args, data, setting, models, sizes, machine_facts(args), command_line.strip(), small)
     with open(out, "w") as f:
         f.write(text)
     log(f"wrote {out}")
