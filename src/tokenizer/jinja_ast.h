@@ -47,6 +47,11 @@ struct Expr {
   ExprPtr star_args;    // f(*xs): more positionals, from any iterable
   ExprPtr star_kwargs;  // f(**d): more keywords, from a dict
   bool negated = false;
+
+  Expr() = default;
+  Expr(const Expr&) = delete;
+  Expr& operator=(const Expr&) = delete;
+  ~Expr();  // frees the subtree without recursion: a refused 100,000-term chain cannot overflow the stack
 };
 
 struct Stmt;

@@ -1,7 +1,11 @@
 #include "tokenizer/jinja_expression_parser.h"
 
+#include <utility>
+#include <vector>
+
 #include "core/errors.h"
 #include "tokenizer/jinja_builtins.h"
+#include "tokenizer/jinja_limits.h"
 
 namespace dsmoe::jinja {
 
@@ -93,7 +97,65 @@ std::string token_description(const Token& token) {
   }
 }
 
-ExprPtr ExpressionParser::expression(bool with_condition) { return with_condition ? condition_expr() : or_expr(); }
+Expr::~Expr() {
+  std::vector<ExprPtr> pending;
+  auto adopt_children = [&pending](Expr& e) {
+    for (ExprPtr& child : e.operands) pending.push_back(std::move(child));
+    for (ExprPtr& child : e.args) pending.push_back(std::move(child));
+    for (auto& keyword : e.kwargs) pending.push_back(std::move(keyword.second));
+    pending.push_back(std::move(e.star_args));
+    pending.push_back(std::move(e.star_kwargs));
+  };
+  adopt_children(*this);
+  while (!pending.empty()) {
+    ExprPtr next = std::move(pending.back());
+    pending.pop_back();
+    if (next) adopt_children(*next);  // `next` is then freed with no children left
+  }
+}
+
+class ExpressionParser::Nesting {
+ public:
+  explicit Nesting(ExpressionParser& parser) : parser_(parser) {
+    if (++parser_.nesting_ > kMaxTemplateNesting) {
+      parser_.s_.error_at(parser_.s_.current(), cat("expression nested deeper than ", kMaxTemplateNesting, " levels"));
+    }
+  }
+  ~Nesting() { --parser_.nesting_; }
+  Nesting(const Nesting&) = delete;
+  Nesting& operator=(const Nesting&) = delete;
+
+ private:
+  ExpressionParser& parser_;
+};
+
+ExprPtr ExpressionParser::within_depth(ExprPtr expr, const SourcePos& pos) const {
+  std::vector<std::pair<const Expr*, int>> pending{{expr.get(), 1}};
+  while (!pending.empty()) {
+    const auto [e, depth] = pending.back();
+    pending.pop_back();
+    if (e == nullptr) continue;
+    if (depth > kMaxExpressionDepth) {
+      fail("chat template ", describe(pos), ": expression nested deeper than ", kMaxExpressionDepth,
+           " levels (a chain such as a + b + c ... counts each term)");
+    }
+    for (const ExprPtr& child : e->operands) pending.emplace_back(child.get(), depth + 1);
+    for (const ExprPtr& child : e->args) pending.emplace_back(child.get(), depth + 1);
+    for (const auto& keyword : e->kwargs) pending.emplace_back(keyword.second.get(), depth + 1);
+    pending.emplace_back(e->star_args.get(), depth + 1);
+    pending.emplace_back(e->star_kwargs.get(), depth + 1);
+  }
+  return expr;
+}
+
+// Every bracket, call and subscript parses its contents through here: the nesting is counted once a level.
+ExprPtr ExpressionParser::expression(bool with_condition) {
+  const SourcePos pos = s_.current().pos;
+  const Nesting nesting(*this);
+  ExprPtr expr = with_condition ? condition_expr() : or_expr();
+  if (nesting_ == 1) return within_depth(std::move(expr), pos);
+  return expr;
+}
 
 bool ExpressionParser::at_tuple_end(std::initializer_list<std::string_view> end_names) const {
   const Token& t = s_.current();
@@ -161,7 +223,11 @@ ExprPtr ExpressionParser::condition_expr() {
     const SourcePos pos = s_.next().pos;
     ExprPtr node = make_expr(Expr::Kind::kConditional, pos);
     ExprPtr condition = or_expr();
-    ExprPtr otherwise = s_.skip_name("else") ? condition_expr() : nullptr;
+    ExprPtr otherwise;
+    if (s_.skip_name("else")) {
+      const Nesting nesting(*this);
+      otherwise = condition_expr();
+    }
     node->operands.push_back(std::move(expr));
     node->operands.push_back(std::move(condition));
     node->operands.push_back(std::move(otherwise));
@@ -190,6 +256,7 @@ ExprPtr ExpressionParser::and_expr() {
 
 ExprPtr ExpressionParser::not_expr() {
   if (!s_.at_name("not")) return compare_expr();
+  const Nesting nesting(*this);
   ExprPtr node = make_expr(Expr::Kind::kUnary, s_.next().pos);
   node->name = "not";
   node->operands.push_back(not_expr());
@@ -267,6 +334,7 @@ ExprPtr ExpressionParser::power_expr() {
 ExprPtr ExpressionParser::unary_expr(bool with_filter) {
   ExprPtr node;
   if (s_.at_operator("-") || s_.at_operator("+")) {
+    const Nesting nesting(*this);
     const Token& t = s_.next();
     node = make_expr(Expr::Kind::kUnary, t.pos);
     node->name = t.text;
@@ -461,6 +529,7 @@ ExprPtr ExpressionParser::call(ExprPtr callee) {
 }
 
 ExprPtr ExpressionParser::filter_chain(ExprPtr input, bool start_inline) {
+  const SourcePos pos = s_.current().pos;
   while (s_.at_operator("|") || start_inline) {
     if (!start_inline) s_.next();
     start_inline = false;
@@ -475,6 +544,7 @@ ExprPtr ExpressionParser::filter_chain(ExprPtr input, bool start_inline) {
     if (s_.at_operator("(")) call_arguments(*node);
     input = std::move(node);
   }
+  if (nesting_ == 0) return within_depth(std::move(input), pos);  // a {% filter %} chain: from the statement parser
   return input;
 }
 

@@ -51,7 +51,13 @@ class ExpressionParser {
   ExprPtr filter_chain(ExprPtr input, bool start_inline);
 
  private:
+  class Nesting;  // counts one level of nesting while it is parsed (jinja_limits.h)
   TokenStream& s_;
+  int nesting_ = 0;
+
+  // The tree of an outermost expression, refused when deeper than kMaxExpressionDepth (the interpreter
+  // evaluates it recursively); measured without recursion.
+  ExprPtr within_depth(ExprPtr expr, const SourcePos& pos) const;
 
   ExprPtr condition_expr();
   ExprPtr or_expr();

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "tokenizer/jinja_access.h"
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_arguments.h"
 #include "tokenizer/jinja_builtins.h"
 #include "tokenizer/jinja_json.h"
@@ -122,11 +123,13 @@ Value filter_round(const Value& input, const CallArgs& call) {
 Value filter_indent(const Value& input, const CallArgs& call) {
   Arguments args("indent", call, {"width", "first", "blank"});
   if (!input.is_string()) render_fail("indent filter needs a string, not '", type_name(input), "'");
+  if (!args.get(0).is_string()) check_text_bytes(times(1, args.integer(0, 4)), "indent");
   const std::string indention = args.get(0).is_string()
                                     ? args.get(0).as_string()
                                     : std::string(static_cast<size_t>(std::max<int64_t>(args.integer(0, 4), 0)), ' ');
   const bool first = args.boolean(1, false), blank = args.boolean(2, false);
   const std::vector<std::string> lines = str_splitlines(input.as_string() + "\n", false);
+  check_text_bytes(times(indention.size(), int64_t(lines.size())) + input.as_string().size(), "indent");
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) out += "\n";

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "tokenizer/jinja_access.h"
 #include "tokenizer/jinja_builtins.h"
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_operators.h"
 
 namespace dsmoe::jinja {
@@ -43,6 +44,15 @@ class Interpreter {
   // scope also holds the macro.
   std::vector<ScopePtr> macro_scopes_;
   int call_depth_ = 0;
+  int64_t steps_ = 0;  // statements run and expressions evaluated: a loop that does not end stops at the budget
+
+  void step() {
+    if (++steps_ > kMaxRenderSteps) {
+      render_fail("rendering took more than ", kMaxRenderSteps, " steps (a loop that does not end?)");
+    }
+  }
+
+  static void check_output(const std::string& out) { check_text_bytes(out.size(), "the template's output"); }
 
   Flow exec_body(const Body& body, const ScopePtr& scope, std::string& out) {
     for (const StmtPtr& stmt : body) {
@@ -54,6 +64,7 @@ class Interpreter {
 
   Flow exec(const Stmt& stmt, const ScopePtr& scope, std::string& out) {
     try {
+      step();
       return std::visit([&](const auto& node) { return exec_node(node, scope, out); }, stmt.node);
     } catch (const RenderError& e) {
       fail("chat template ", describe(stmt.pos), ": ", e.what());
@@ -62,6 +73,7 @@ class Interpreter {
 
   Flow exec_node(const TextNode& node, const ScopePtr&, std::string& out) {
     out += node.text;
+    check_output(out);
     return Flow::kNormal;
   }
 
@@ -73,6 +85,7 @@ class Interpreter {
       render_fail("cannot print a generator (jinja2 would print '<generator object ...>'); add '| list'");
     if (value.is_callable()) render_fail("cannot print the function '", value.as_callable().name, "'; call it");
     out += to_str(value);
+    check_output(out);
     return Flow::kNormal;
   }
 
@@ -134,6 +147,7 @@ class Interpreter {
       return Flow::kNormal;
     }
     for (size_t i = 0; i < items.size(); ++i) {
+      step();  // an empty body still costs an iteration
       const ScopePtr iteration = child_of(scope);
       bind_targets(*iteration, node.targets, items[i]);
       iteration->variables["loop"] = loop_object(items, i);
@@ -294,6 +308,7 @@ class Interpreter {
 
   Value eval(const Expr& e, const ScopePtr& scope) {
     try {
+      step();
       return eval_node(e, scope);
     } catch (const RenderError& err) {
       fail("chat template ", describe(e.pos), ": ", err.what());

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_printf.h"
 
 namespace dsmoe::jinja {
@@ -36,14 +37,16 @@ double python_float_floor_div(double x, double y) {
   return floor_div;
 }
 
-Value repeat(const Value& seq, int64_t times) {
+Value repeat(const Value& seq, int64_t count) {
   if (seq.is_string()) {
+    check_text_bytes(times(seq.as_string().size(), count), "'*'");
     std::string out;
-    for (int64_t i = 0; i < times; ++i) out += seq.as_string();
+    for (int64_t i = 0; i < count; ++i) out += seq.as_string();
     return Value(std::move(out));
   }
+  check_list_items(times(seq.as_list().items.size(), count), "'*'");
   std::vector<Value> items;
-  for (int64_t i = 0; i < times; ++i) items.insert(items.end(), seq.as_list().items.begin(), seq.as_list().items.end());
+  for (int64_t i = 0; i < count; ++i) items.insert(items.end(), seq.as_list().items.begin(), seq.as_list().items.end());
   return Value::list(std::move(items), seq.as_list().kind);
 }
 
@@ -51,11 +54,15 @@ bool is_sequence(const Value& v) {
   return v.is_string() || (v.is_list() && v.as_list().kind != SequenceKind::kGenerator);
 }
 
+// By squaring: at most 63 rounds whatever the exponent (1 ** 10**18 once looped 10^18 times).
 Value integer_power(int64_t base, int64_t exponent) {
   if (exponent < 0) return Value(std::pow(static_cast<double>(base), static_cast<double>(exponent)));
   int64_t result = 1;
-  for (int64_t i = 0; i < exponent; ++i)
-    if (__builtin_mul_overflow(result, base, &result)) overflow("**");
+  while (exponent > 0) {
+    if ((exponent & 1) != 0 && __builtin_mul_overflow(result, base, &result)) overflow("**");
+    exponent >>= 1;
+    if (exponent > 0 && __builtin_mul_overflow(base, base, &base)) overflow("**");
+  }
   return Value(result);
 }
 
@@ -101,15 +108,24 @@ Value arithmetic(std::string_view op, const Value& a, const Value& b) {
 }  // namespace
 
 Value binary_operation(std::string_view op, const Value& a, const Value& b) {
-  if (op == "~") return Value(to_str(a) + to_str(b));
+  if (op == "~") {
+    std::string left = to_str(a);
+    const std::string right = to_str(b);
+    check_text_bytes(left.size() + right.size(), "'~'");
+    return Value(left + right);
+  }
   if (a.is_undefined()) render_fail(a.undefined().hint);
   if (b.is_undefined()) render_fail(b.undefined().hint);
   if (a.is_number() && b.is_number()) return arithmetic(op, a, b);
   if (op == "+") {
-    if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+    if (a.is_string() && b.is_string()) {
+      check_text_bytes(a.as_string().size() + b.as_string().size(), "'+'");
+      return Value(a.as_string() + b.as_string());
+    }
     if (a.is_string()) render_fail("can only concatenate str (not \"", type_name(b), "\") to str");
     if (a.is_list() && b.is_list() && a.as_list().kind == b.as_list().kind &&
         a.as_list().kind != SequenceKind::kGenerator) {
+      check_list_items(a.as_list().items.size() + b.as_list().items.size(), "'+'");
       std::vector<Value> items = a.as_list().items;
       items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
       return Value::list(std::move(items), a.as_list().kind);

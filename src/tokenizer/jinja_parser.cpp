@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "tokenizer/jinja_expression_parser.h"
+#include "tokenizer/jinja_limits.h"
 
 namespace dsmoe::jinja {
 namespace {
@@ -34,7 +35,8 @@ class StatementParser {
  private:
   TokenStream s_;
   ExpressionParser expr_;
-  int loop_depth_ = 0;  // break/continue are only valid inside a for loop
+  int loop_depth_ = 0;   // break/continue are only valid inside a for loop
+  int block_depth_ = 0;  // blocks open around the current one (jinja_limits.h)
 
   template <typename Node>
   StmtPtr make(const SourcePos& pos, Node node) {
@@ -48,6 +50,14 @@ class StatementParser {
   // `opening` names the statement being closed, for the error when the template ends first.
   Body parse_body(std::initializer_list<std::string_view> end_names, const std::string& opening,
                   const SourcePos& opened_at = {}) {
+    // Blocks nest on the parser's (and later the renderer's) stack: a bounded number of them.
+    struct Depth {
+      int& depth;
+      ~Depth() { --depth; }
+    } depth{++block_depth_};
+    if (block_depth_ > kMaxTemplateNesting + 1) {
+      fail("chat template ", describe(opened_at), ": blocks nested deeper than ", kMaxTemplateNesting, " levels");
+    }
     Body body;
     while (true) {
       const Token& t = s_.current();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_unicode.h"
 
 namespace dsmoe::jinja {
@@ -111,9 +112,12 @@ std::string printf_format(const std::string& format, const Value& args) {
     while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string_view::npos)
       spec.flags += format[i++];
     auto number = [&]() {
-      int n = 0;
-      while (i < format.size() && format[i] >= '0' && format[i] <= '9') n = n * 10 + (format[i++] - '0');
-      return n;
+      int64_t n = 0;
+      while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
+        n = n * 10 + (format[i++] - '0');
+        check_text_bytes(static_cast<size_t>(n), "a '%' format width or precision");
+      }
+      return static_cast<int>(n);
     };
     if (i < format.size() && format[i] >= '0' && format[i] <= '9') spec.width = number();
     if (i < format.size() && format[i] == '.') {

@@ -5,6 +5,7 @@
 #include "tokenizer/jinja_access.h"
 #include "tokenizer/jinja_arguments.h"
 #include "tokenizer/jinja_builtins.h"
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_operators.h"
 #include "tokenizer/jinja_unicode.h"
 
@@ -129,6 +130,7 @@ Value filter_join(const Value& input, const CallArgs& call) {
   for (const Value& item : iterate(input)) {
     if (!first) out += separator;
     out += to_str(is_absent(args.get(1)) ? item : lookup_attribute_path(item, args.get(1)));
+    check_text_bytes(out.size(), "join");
     first = false;
   }
   return Value(std::move(out));

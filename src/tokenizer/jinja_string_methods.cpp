@@ -7,6 +7,7 @@
 #include <map>
 
 #include "tokenizer/jinja_access.h"
+#include "tokenizer/jinja_limits.h"
 #include "tokenizer/jinja_arguments.h"
 #include "tokenizer/jinja_unicode.h"
 
@@ -149,6 +150,7 @@ Value replace(const std::string& self, const CallArgs& call) {
   int64_t budget = args.integer(2, -1);
   std::u32string out;
   if (old_text.empty()) {  // Python inserts `new` before every code point and at the end
+    check_text_bytes(times(new_text.size() * 4, int64_t(text.size()) + 1) + self.size(), "str.replace");
     for (size_t i = 0; i <= text.size(); ++i) {
       if (budget != 0) out += new_text, --budget;
       if (i < text.size()) out.push_back(text[i]);
@@ -159,6 +161,7 @@ Value replace(const std::string& self, const CallArgs& call) {
   for (size_t at = text.find(old_text); at != std::u32string::npos && budget != 0;
        at = text.find(old_text, i), --budget) {
     out += text.substr(i, at - i) + new_text;
+    check_text_bytes(out.size() * 4, "str.replace");  // at most four UTF-8 bytes a code point
     i = at + old_text.size();
   }
   out += text.substr(i);
@@ -222,6 +225,7 @@ Value pad(const std::string& self, const CallArgs& call, const char* name) {
   const std::u32string fill = utf8_decode(args.string(1, " "));
   if (fill.size() != 1) render_fail("The fill character must be exactly one character long");
   const int64_t width = args.integer(0, 0);
+  check_text_bytes(times(4, width), (std::string("str.") + name).c_str());
   const auto missing = static_cast<size_t>(std::max<int64_t>(width - static_cast<int64_t>(text.size()), 0));
   const std::string_view kind = name;
   size_t left = kind == "rjust"   ? missing

@@ -1,0 +1,83 @@
+// Chat templates as an attacker would write them (issue 14): nesting that would overflow the parser's or the
+// renderer's stack, loops that would run for hours, and strings, lists and outputs of gigabytes. Each must
+// end at once in an Error naming the limit (src/tokenizer/jinja_limits.h), and the limits must not touch what
+// real templates do (the render tests against jinja2 cover those).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "support/bad_input.h"
+#include "tokenizer/chat_template.h"
+
+namespace dsmoe {
+namespace {
+
+using bad_input::expect_error_containing;
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+std::string render(const std::string& source) { return render_chat_template(source, nlohmann::json::object()); }
+
+void expect_refused(const std::string& source, std::initializer_list<std::string> parts) {
+  const auto start = std::chrono::steady_clock::now();
+  expect_error_containing([&] { render(source); }, parts);
+  // "At once": seconds at most, sanitizers included (the step budget of a million takes about two).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+}
+
+TEST(TemplateLimits, NestingThatWouldOverflowTheStackIsRefused) {
+  expect_refused(repeat("{% if true %}", 10000) + "x" + repeat("{% endif %}", 10000),
+                 {"blocks nested deeper than 100 levels"});
+  expect_refused("{{ " + repeat("(", 100000) + "1" + repeat(")", 100000) + " }}",
+                 {"expression nested deeper than 100 levels"});
+  expect_refused("{{ " + repeat("[", 100000) + repeat("]", 100000) + " }}", {"nested deeper than 100"});
+  expect_refused("{{ " + repeat("- ", 100000) + "1 }}", {"nested deeper than 100"});
+  expect_refused("{{ " + repeat("not ", 100000) + "x }}", {"nested deeper than 100"});
+  expect_refused("{{ " + repeat("f(", 100000) + repeat(")", 100000) + " }}", {"nested deeper than 100"});
+  // Chains are parsed in a loop but evaluated recursively: their depth counts too.
+  expect_refused("{{ 1" + repeat(" + 1", 100000) + " }}", {"expression nested deeper than 256 levels"});
+  expect_refused("{{ 'a'" + repeat(" | lower", 100000) + " }}", {"nested deeper than 256"});
+  expect_refused("{{ x" + repeat(".a", 100000) + " }}", {"nested deeper than 256"});
+  expect_refused("{% filter lower" + repeat(" | lower", 100000) + " %}x{% endfilter %}", {"nested deeper than 256"});
+}
+
+TEST(TemplateLimits, NestingWithinTheLimitsRenders) {
+  EXPECT_EQ(render(repeat("{% if true %}", 99) + "x" + repeat("{% endif %}", 99)), "x");
+  EXPECT_EQ(render("{{ " + repeat("(", 90) + "7" + repeat(")", 90) + " }}"), "7");
+  EXPECT_EQ(render("{{ 0" + repeat(" + 1", 200) + " }}"), "200");
+}
+
+TEST(TemplateLimits, ALoopThatWouldRunForHoursStopsAtTheStepBudget) {
+  expect_refused("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                 {"rendering took more than 1000000 steps"});
+  // The exponent is done by squaring: 1 ** 10^18 is one answer, not 10^18 multiplications.
+  EXPECT_EQ(render("{{ 1 ** 1000000000000000000 }}"), "1");
+  EXPECT_EQ(render("{{ (-1) ** 1000000000000000001 }}"), "-1");
+  EXPECT_EQ(render("{{ 3 ** 39 }}"), "4052555153018976267");
+  expect_refused("{{ 3 ** 40 }}", {"**"});
+}
+
+TEST(TemplateLimits, StringsListsAndOutputOfGigabytesAreRefusedBeforeTheyAreBuilt) {
+  expect_refused("{{ 'ab' * 1000000000000 }}", {"'*' would build a string of 2000000000000 bytes"});
+  expect_refused("{{ [1, 2] * 1000000000000 }}", {"'*' would build a list of 2000000000000 items"});
+  expect_refused("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                 {"'~' would build a string"});
+  expect_refused("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+                 {"'+' would build a string"});
+  expect_refused("{{ '%999999999999d' % 1 }}", {"a '%' format width or precision would build a string"});
+  expect_refused("{{ 'x' | center(1000000000000) }}", {"str.center would build a string"});
+  expect_refused("{{ 'x'.ljust(1000000000000) }}", {"str.ljust would build a string"});
+  expect_refused("{{ 'a\\nb' | indent(1000000000000) }}", {"indent would build a string"});
+  expect_refused("{{ ('a' * 1000000) | replace('a', 'b' * 100000) }}", {"str.replace would build a string"});
+  expect_refused("{{ ('a' * 100000) | replace('', 'b' * 100000) }}", {"str.replace would build a string"});
+  expect_refused("{{ (['x' * 1000000] * 100) | join('y' * 1000000) }}", {"join would build a string"});
+  expect_refused("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", {"the template's output would build"});
+}
+
+}  // namespace
+}  // namespace dsmoe
