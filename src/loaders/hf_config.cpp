@@ -199,6 +199,12 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& so
   if (act != "silu") r.invalid("hidden_act", cat("only 'silu' is supported, found '", act, "'"));
   c.bos_token_id = r.token_id("bos_token_id");
   c.eos_token_id = r.token_id("eos_token_id");
+  for (const char* key : {"bos_token_id", "eos_token_id"}) {
+    const std::optional<int64_t>& id = std::string_view(key) == "bos_token_id" ? c.bos_token_id : c.eos_token_id;
+    if (id && (*id < 0 || *id >= c.vocab_size)) {
+      r.invalid(key, cat("must be a token id in [0, ", c.vocab_size, ") (vocab_size), found ", *id));
+    }
+  }
   const std::string dtype = r.optional_string("torch_dtype", "");
   if (dtype == "float32")
     c.torch_dtype = DType::F32;

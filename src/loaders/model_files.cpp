@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "core/system_memory.h"
 #include "io/json_file.h"
 #include "io/tensor_store.h"
 #include "loaders/gguf_model.h"
@@ -59,14 +60,8 @@ bool weights_fit_in_memory(const std::string& path) {
     bytes = fs::file_size(path, error);
   }
   if (error) return false;
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib >> unit) {
-    if (key == "MemAvailable:") return bytes <= kib * 1024 / 2;
-  }
-  return false;
+  const int64_t available = available_memory_bytes();
+  return available >= 0 && bytes <= uint64_t(available) / 2;
 }
 
 OpenOptions open_options(WeightMemory weights, const std::string& path) {

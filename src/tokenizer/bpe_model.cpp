@@ -13,6 +13,7 @@ using namespace json_fields;
 
 namespace {
 constexpr const char* kWhere = "tokenizer.json: model BPE";
+constexpr int64_t kMaxTokenIds = int64_t(1) << 24;  // 16M: real vocabularies hold at most a few hundred thousand
 
 std::optional<std::string> optional_string(const json& spec, const char* key) {
   if (!spec.contains(key) || spec[key].is_null()) return std::nullopt;
@@ -33,9 +34,17 @@ BpeModel::BpeModel(const json& spec) {
     vocab_[token] = id.get<int32_t>();
     max_id = std::max(max_id, id.get<int64_t>());
   }
+  // Ids index a dense table: bounded before it is allocated (a vocab entry of id 2^31 - 1 would ask for 64 GiB).
+  if (max_id >= kMaxTokenIds) {
+    fail(kWhere, ": vocab id ", max_id, " is not below the ", kMaxTokenIds, " ids supported (", vocab.size(),
+         " tokens in the vocab)");
+  }
   id_to_token_.resize(size_t(max_id + 1));
   has_id_.assign(size_t(max_id + 1), false);
   for (const auto& [token, id] : vocab_) {
+    if (has_id_[size_t(id)]) {
+      fail(kWhere, ": vocab id ", id, " is given to both '", id_to_token_[size_t(id)], "' and '", token, "'");
+    }
     id_to_token_[size_t(id)] = token;
     has_id_[size_t(id)] = true;
   }

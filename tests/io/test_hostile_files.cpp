@@ -11,7 +11,9 @@
 #include "core/text_file.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
+#include "core/system_memory.h"
 #include "loaders/hf_config.h"
+#include "model/kv_cache.h"
 #include "support/bad_input.h"
 #include "tokenizer/tokenizer.h"
 
@@ -104,6 +106,31 @@ TEST(HostileFiles, SafetensorsHeadersAreValidatedAsTheFormatsLibraryDoes) {
   const std::string path = dir.file("ok.safetensors");
   write_file(path, frame("{" + tensor("b", 8, 16) + ", " + tensor("a", 0, 8) + "}", std::string(16, '\0')));
   EXPECT_NO_THROW(SafetensorsFile file(path));
+}
+
+TEST(HostileFiles, AKvCacheLargerThanTheMachineIsRefusedBeforeAllocating) {
+  const ModelConfig config = load_model_config(std::string(DSMOE_SOURCE_DIR) + "/models/dsmoe-kjv-9m/config.json");
+  const int64_t available = available_memory_bytes();
+  ASSERT_GT(available, 0);
+  const KvCache one(config, 1, 1, DType::F32);
+  const auto per_position = int64_t(one.bytes());
+  const int64_t too_many = available / per_position + 1000;
+  expect_error_containing([&] { KvCache cache(config, 1, too_many, DType::F32); },
+                          {"KV cache: batch 1 x context " + std::to_string(too_many), "MiB of memory available"});
+}
+
+TEST(HostileFiles, SpecialTokenIdsOutsideTheVocabularyAreRefused) {
+  TempDir dir;
+  nlohmann::json config = read_json_file(std::string(DSMOE_SOURCE_DIR) + "/models/dsmoe-kjv-9m/config.json");
+  const int64_t vocab = config["vocab_size"].get<int64_t>();
+  for (const char* key : {"bos_token_id", "eos_token_id"}) {
+    nlohmann::json bad = config;
+    bad[key] = vocab;
+    const std::string path = dir.file(std::string(key) + ".json");
+    write_file(path, bad.dump());
+    expect_error_containing([&] { load_model_config(path); },
+                            {path, key, "must be a token id in [0, " + std::to_string(vocab) + ")"});
+  }
 }
 
 }  // namespace

@@ -53,6 +53,17 @@ TEST(TokenizerErrors, BadVocab) {
   expect_load_error(spec, {"'vocab' must be an object"});
 }
 
+// Issue 14: two tokens sharing an id made decoding depend on hash order; an id near 2^31 asked for a 64 GiB table.
+TEST(TokenizerErrors, DuplicateAndAbsurdVocabIds) {
+  json spec = byte_level_tokenizer({});
+  const int64_t taken = spec["model"]["vocab"].begin()->get<int64_t>();
+  spec["model"]["vocab"]["twin"] = taken;
+  expect_load_error(spec, {"model BPE", "vocab id " + std::to_string(taken) + " is given to both", "'twin'"});
+  spec = byte_level_tokenizer({});
+  spec["model"]["vocab"]["far"] = 2147483646;
+  expect_load_error(spec, {"vocab id 2147483646 is not below the 16777216 ids supported"});
+}
+
 TEST(TokenizerErrors, UnsupportedParts) {
   json spec = byte_level_tokenizer({});
   spec["pre_tokenizer"] = {{"type", "Foo"}};
