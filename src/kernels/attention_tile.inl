@@ -97,6 +97,12 @@ void accumulate_block(const float (*p)[kTileKeys], const float* values, int n_ke
 template <int Rows>
 void accumulate_rows(const float (*p)[kTileKeys], const float* values, int n_keys, int64_t head_dim, float* acc) {
   int64_t d0 = 0;
+#if defined(__AVX512F__)
+  // One row (decode) has registers for eight independent sums: twice the additions in flight.
+  if constexpr (Rows == 1) {
+    for (; d0 + 8 * kLanes <= head_dim; d0 += 8 * kLanes) accumulate_block<1, 8>(p, values, n_keys, head_dim, d0, acc);
+  }
+#endif
   for (; d0 + 4 * kLanes <= head_dim; d0 += 4 * kLanes) accumulate_block<Rows, 4>(p, values, n_keys, head_dim, d0, acc);
   for (; d0 + kLanes <= head_dim; d0 += kLanes) accumulate_block<Rows, 1>(p, values, n_keys, head_dim, d0, acc);
   for (; d0 < head_dim; ++d0) {  // a head_dim that is not a multiple of 16
@@ -161,25 +167,58 @@ void attend_tile(const float* q, size_t q_stride, int n_queries, int visible, co
   }
 }
 
-// scale * q · row for one row of head_dim floats, in 16-float vectors and a scalar tail.
-inline float row_score(const float* q, const float* row, int64_t head_dim, float scale) {
-  Vec sum{};
-  int64_t d = 0;
-  for (; d + kLanes <= head_dim; d += kLanes) sum += load(q + d) * load(row + d);
-  float total = 0;
-  for (int i = 0; i < kLanes; ++i) total += sum[i];
-  for (; d < head_dim; ++d) total += q[d] * row[d];
-  return total * scale;
+// The sum of a vector's lanes by halving (four dependent adds, where lane by lane took sixteen).
+[[gnu::always_inline]] inline float horizontal_sum(Vec v) {
+  using Half = float __attribute__((vector_size(kLanes * sizeof(float) / 2)));
+  using Quarter = float __attribute__((vector_size(kLanes * sizeof(float) / 4)));
+  Half low, high;
+  std::memcpy(&low, &v, sizeof low);
+  std::memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
+  low += high;
+  Quarter a, b;
+  std::memcpy(&a, &low, sizeof a);
+  std::memcpy(&b, reinterpret_cast<const char*>(&low) + sizeof a, sizeof b);
+  a += b;
+  return (a[0] + a[2]) + (a[1] + a[3]);
+}
+
+// scores[j] = scale * q · row j for n_keys rows of head_dim floats, four rows at a time so that their sums
+// proceed side by side instead of waiting on one another.
+void row_scores(const float* q, const float* rows, int n_keys, int64_t head_dim, float scale, float* scores) {
+  const int64_t vectorized = head_dim / kLanes * kLanes;
+  int j = 0;
+  for (; j + 4 <= n_keys; j += 4) {
+    const float* r = rows + j * head_dim;
+    Vec s0{}, s1{}, s2{}, s3{};
+    for (int64_t d = 0; d < vectorized; d += kLanes) {
+      const Vec qd = load(q + d);
+      s0 += qd * load(r + d);
+      s1 += qd * load(r + head_dim + d);
+      s2 += qd * load(r + 2 * head_dim + d);
+      s3 += qd * load(r + 3 * head_dim + d);
+    }
+    float t[4] = {horizontal_sum(s0), horizontal_sum(s1), horizontal_sum(s2), horizontal_sum(s3)};
+    for (int k = 0; k < 4; ++k) {
+      for (int64_t d = vectorized; d < head_dim; ++d) t[k] += q[d] * r[k * head_dim + d];
+      scores[j + k] = t[k] * scale;
+    }
+  }
+  for (; j < n_keys; ++j) {
+    const float* r = rows + j * head_dim;
+    Vec s{};
+    for (int64_t d = 0; d < vectorized; d += kLanes) s += load(q + d) * load(r + d);
+    float t = horizontal_sum(s);
+    for (int64_t d = vectorized; d < head_dim; ++d) t += q[d] * r[d];
+    scores[j] = t * scale;
+  }
 }
 
 void attend_row(const float* q, const float* key_rows, const float* value_rows, int n_keys, int64_t head_dim,
                 float scale, float* row_max, float* row_sum, float* acc) {
   alignas(64) float p[1][kTileKeys];
+  row_scores(q, key_rows, n_keys, head_dim, scale, p[0]);
   float tile_max = *row_max;
-  for (int j = 0; j < n_keys; ++j) {
-    p[0][j] = row_score(q, key_rows + j * head_dim, head_dim, scale);
-    tile_max = std::max(tile_max, p[0][j]);
-  }
+  for (int j = 0; j < n_keys; ++j) tile_max = std::max(tile_max, p[0][j]);
   std::fill(p[0] + n_keys, p[0] + kTileKeys, tile_max);  // e^0 lanes, masked below
   if (tile_max > *row_max) {
     const float rescale = std::exp(*row_max - tile_max);

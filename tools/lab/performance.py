@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -170,15 +171,20 @@ class Results:
                 self.data = json.load(f)
         self.data.setdefault("started", datetime.datetime.now().isoformat(timespec="seconds"))
         self.data.setdefault("load_before", os.getloadavg()[0])
+        self.data.setdefault("commit", subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                                                      capture_output=True, text=True).stdout.strip())
         self.data.setdefault("runs", {})
 
     def get(self, key, measure):
         if key not in self.data["runs"]:
             self.data["runs"][key] = measure()
-            with open(self.path + ".partial", "w") as f:
-                json.dump(self.data, f, indent=1)
-            os.replace(self.path + ".partial", self.path)
+            self.save()
         return self.data["runs"][key]
+
+    def save(self):
+        with open(self.path + ".partial", "w") as f:
+            json.dump(self.data, f, indent=1)
+        os.replace(self.path + ".partial", self.path)
 
 
 def bandwidth(binary, args, pages):
@@ -238,8 +244,10 @@ def sitting(args, work, peer, read_bw, models, small):
                 log(f"{key} done in {time.time() - start:.0f} s")
     for pages in ("huge", "small"):
         results.get(f"bandwidth|after|{pages}", lambda: bandwidth(read_bw, args, pages))
-    results.data["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-    results.data["load_after"] = os.getloadavg()[0]
+    # A page rendered again from the stored results keeps the sitting's own end and load.
+    results.data.setdefault("finished", datetime.datetime.now().isoformat(timespec="seconds"))
+    results.data.setdefault("load_after", os.getloadavg()[0])
+    results.save()
     return results.data, setting
 
 
@@ -331,15 +339,17 @@ def page(args, data, setting, models, sizes, facts, command_line, small):
     if args.long_context:
         rows, lines = long_context_rows(args.long_context)
         long_text = LONG_CONTEXT.format(command=args.long_context_command or "(not recorded)", rows="\n".join(lines),
-                                        cache_type=args.long_context_cache)
+                                        cache_type=args.long_context_cache, note=args.long_context_note or "",
+                                        source=os.path.relpath(os.path.abspath(args.long_context), ROOT))
     bw_rows = [f"| {k.split('|')[0]} | {k.split('|')[1]} | {v['best_gbps']:.1f} | {v['median_gbps']:.1f} | "
                f"{gib(max(v['anon_huge_bytes'], 0))} of {gib(v['bytes'])} |" for k, v in bw.items()]
     llama = data["runs"][f"llama.cpp|{os.path.basename(models[0])}|{setting}|round0"]
-    busy = max(data["load_before"], data["load_after"]) > 1.0
+    # The load after includes the benchmark's own threads: only the load before says whether others were running.
+    busy = data["load_before"] > 1.0
     return TEMPLATE.format(
         started=data["started"], finished=data.get("finished", "?"), cpu=facts["cpu"], cores=facts["cores"],
         threads=args.threads, memory_gib=f"{facts['memory_gib']:.1f}", kernel=facts["kernel"], thp=facts["thp"],
-        commit=facts["commit"], load=f"{data['load_before']:.2f} before, {data['load_after']:.2f} after",
+        commit=data.get("commit", facts["commit"]), load=f"{data['load_before']:.2f} before, {data['load_after']:.2f} after",
         busy=BUSY.format(threads=args.threads, cores=facts["cores"]) if busy else "",
         peer=llama_cpp_peer.VERSION, fa=llama["flash_attn"], type_k=llama["type_k"], p=args.p, n=args.n, r=args.r,
         rounds=args.rounds, samples=args.r * args.rounds, command=command_line, best_bw=f"{best_bw:.1f}",
@@ -369,11 +379,12 @@ LONG_CONTEXT = """
 depth to the next), then decodes; "resident" is the process's resident memory after the test (the weights in
 huge-page memory plus the cache pages written so far: the cache is allocated for the deepest test and filled
 lazily), "weights + cache" the sum of the file's weight bytes and the cache bytes at that depth. Measured apart
-from the sitting above (about 40 minutes for the 32K prefill on 2 cores):
+from the sitting above (about 50 minutes for the 32K prefill on 2 cores), its output kept in `{source}`:
 
 ```
 {command}
 ```
+{note}
 
 | model | depth | KV cache | resident | weights + cache | test | t/s |
 | --- | ---: | ---: | ---: | ---: | --- | ---: |
@@ -486,6 +497,7 @@ def main():
     ap.add_argument("--long-context", help="`dsmoe bench -d ... -o json` output to show as the long-context table")
     ap.add_argument("--long-context-command", help="the command that wrote --long-context (shown on the page)")
     ap.add_argument("--long-context-cache", default="F16", help="its KV cache type (default: %(default)s)")
+    ap.add_argument("--long-context-note", help="a remark printed under the long-context command")
     args = ap.parse_args()
     for flag, low, high in (("p", 1, 1 << 20), ("n", 1, 1 << 20), ("r", 1, 1000), ("rounds", 1, 100),
                             ("threads", 1, 1024)):
@@ -518,8 +530,8 @@ def main():
     sizes = {m: weight_bytes(m, gguf) for m in models}
     small = None if (args.quick or args.no_small or args.gguf) else small_model(args, work)
     data, setting = sitting(args, work, peer, read_bw, models, small)
-    command_line = "/usr/bin/python3 tools/lab/performance.py " + " ".join(
-        a if not a.startswith("/") else os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in sys.argv[1:])
+    command_line = "/usr/bin/python3 tools/lab/performance.py " + " ".join(shlex.quote(
+        a if not a.startswith("/") else os.path.relpath(a, ROOT) if a.startswith(ROOT) else a) for a in sys.argv[1:])
     text = page(args, data, setting, models, sizes, machine_facts(args), command_line.strip(), small)
     with open(out, "w") as f:
         f.write(text)
