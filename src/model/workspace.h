@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/sized.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 
@@ -27,12 +28,5 @@ struct ForwardWorkspace {
   std::vector<MatmulJob> jobs;
   MatmulScratch matmul;
 };
-
-// v's data with room for n elements (growing v if it is smaller).
-template <typename T>
-T* sized(std::vector<T>& v, int64_t n) {
-  if (v.size() < size_t(n)) v.resize(size_t(n));
-  return v.data();
-}
 
 }  // namespace dsmoe

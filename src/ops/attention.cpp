@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/parallel.h"
+#include "core/sized.h"
 #include "kernels/row_dot.h"
 
 namespace dsmoe {
@@ -14,12 +15,6 @@ namespace dsmoe {
 namespace {
 
 constexpr float kNegativeInfinity = -std::numeric_limits<float>::infinity();
-
-// v's data with room for n values (grown when smaller, never shrunk).
-float* at_least(std::vector<float>& v, int64_t n) {
-  if (v.size() < size_t(n)) v.resize(size_t(n));
-  return v.data();
-}
 
 // Where a query row's head lives in q, out and the cache.
 struct QueryRow {
@@ -70,10 +65,10 @@ void attend_rows(const float* q, const unsigned char* keys, const unsigned char*
   // Span k of a row holds [max, sum, acc[head_dim]] over the keys in [k*K, (k+1)*K) that the row sees; with one
   // span, the row's output is written directly.
   const int64_t stride = s.head_dim + 2;
-  float* partials = spans > 1 ? at_least(scratch.partials, rows * spans * stride) : nullptr;
+  float* partials = spans > 1 ? sized(scratch.partials, rows * spans * stride) : nullptr;
   parallel_for(rows * spans, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> buffer;  // a tile of key rows and one of value rows, then one head's state
-    float* key_rows = at_least(buffer, (2 * kTileKeys + 1) * s.head_dim + 2);
+    float* key_rows = sized(buffer, (2 * kTileKeys + 1) * s.head_dim + 2);
     float* value_rows = key_rows + kTileKeys * s.head_dim;
     for (int64_t item = begin; item < end; ++item) {
       const QueryRow r = query_row(s, item / spans);
@@ -140,7 +135,7 @@ void attend_tiles(const float* q, const unsigned char* keys, const unsigned char
   parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
     // Per thread: the key tile (rows, then transposed), the value tile, and the group's softmax states.
     thread_local std::vector<float> buffer;
-    float* key_rows = at_least(buffer, s.head_dim * (3 * kTileKeys + kQueryGroup) + 2 * kQueryGroup);
+    float* key_rows = sized(buffer, s.head_dim * (3 * kTileKeys + kQueryGroup) + 2 * kQueryGroup);
     float* keys_t = key_rows + s.head_dim * kTileKeys;
     float* tile_values = keys_t + s.head_dim * kTileKeys;
     float* acc = tile_values + s.head_dim * kTileKeys;

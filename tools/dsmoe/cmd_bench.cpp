@@ -239,7 +239,14 @@ int run_bench(BenchArgs& args) {
       depth_filled = depth;
     }
   };
-  auto finish = [&](BenchRow& row) {
+  // One test: timed from the cache at `depth`, then printed with the memory it leaves.
+  auto measure = [&](int64_t threads, int64_t depth, int64_t n_prompt, int64_t n_gen, auto&& run) {
+    BenchRow row = m.info;
+    row.threads = int(threads);
+    row.n_prompt = n_prompt;
+    row.n_gen = n_gen;
+    row.n_depth = depth;
+    row.samples_ns = time_runs(args.repetitions, [&] { reach_depth(depth); }, run);
     row.kv_bytes = int64_t(cache.bytes() / size_t(cache.capacity())) * (row.n_depth + row.tokens());
     row.resident_bytes = resident_bytes();
     printer.row(row);
@@ -251,31 +258,17 @@ int run_bench(BenchArgs& args) {
       for (const int64_t n_prompt : args.prompts) {
         if (n_prompt == 0) continue;
         const std::vector<int32_t> tokens = random_tokens(n_prompt, uint32_t(1234 + n_prompt));
-        BenchRow row = m.info;
-        row.threads = int(threads);
-        row.n_prompt = n_prompt;
-        row.n_depth = depth;
-        row.samples_ns = time_runs(
-            args.repetitions, [&] { reach_depth(depth); },
-            [&] { model.forward(tokens.data(), 1, n_prompt, cache, last_only, result); });
-        finish(row);
+        measure(threads, depth, n_prompt, 0, [&] { model.forward(tokens.data(), 1, n_prompt, cache, last_only, result); });
       }
       for (const int64_t n_gen : args.generates) {
         if (n_gen == 0) continue;
-        BenchRow row = m.info;
-        row.threads = int(threads);
-        row.n_gen = n_gen;
-        row.n_depth = depth;
-        row.samples_ns = time_runs(
-            args.repetitions, [&] { reach_depth(depth); },
-            [&] {
-              int32_t token = first_token;
-              for (int64_t i = 0; i < n_gen; ++i) {
-                model.forward(&token, 1, 1, cache, last_only, result);
-                token = argmax(result.logits);
-              }
-            });
-        finish(row);
+        measure(threads, depth, 0, n_gen, [&] {
+          int32_t token = first_token;
+          for (int64_t i = 0; i < n_gen; ++i) {
+            model.forward(&token, 1, 1, cache, last_only, result);
+            token = argmax(result.logits);
+          }
+        });
       }
     }
   }

@@ -27,8 +27,6 @@ struct TemplateArgs {
   bool add_generation_prompt = false;
 };
 
-std::string read_text(const std::string& path) { return read_text_file(path); }
-
 nlohmann::ordered_json read_ordered_json(const std::string& path) {
   const std::string text = read_text_file(path);
   return parse_ordered_json_text(text.data(), text.data() + text.size(), path);
@@ -38,10 +36,10 @@ nlohmann::ordered_json read_ordered_json(const std::string& path) {
 // chat_template.jinja, its chat_template.json, then tokenizer_config.json's chat_template.
 std::string find_template(const TemplateArgs& args, bool gguf, const nlohmann::json& tokenizer_config,
                           const std::string& config_name) {
-  if (!args.template_path.empty()) return read_text(args.template_path);
+  if (!args.template_path.empty()) return read_text_file(args.template_path);
   if (!args.model_dir.empty() && !gguf) {
     const std::filesystem::path dir(args.model_dir);
-    if (std::filesystem::exists(dir / "chat_template.jinja")) return read_text((dir / "chat_template.jinja").string());
+    if (std::filesystem::exists(dir / "chat_template.jinja")) return read_text_file((dir / "chat_template.jinja").string());
     if (std::filesystem::exists(dir / "chat_template.json")) {
       const nlohmann::json file = read_json_file((dir / "chat_template.json").string());
       if (std::optional<std::string> source = chat_template_source(file)) return *source;
