@@ -81,7 +81,7 @@ def main():
         text_ids = [t for t in record["generated"] if t != eos]
         decoded = dsmoe(binary, "tokenize", "-m", model, "--decode", "--skip-special", stdin=json.dumps(text_ids).encode())
         streamed = run.stdout[:-1] if run.stdout.endswith(b"\n") else run.stdout
-        check("streamed text = batch decode of the generated ids", decoded.returncode == 0 and decoded.stdout.rstrip(b"\n") == streamed,
+        check("streamed text = batch decode of the generated ids", decoded.returncode == 0 and decoded.stdout == streamed,
               f"streamed {streamed!r}\n     decoded {decoded.stdout!r} {decoded.stderr!r}")
 
         sampled = [dsmoe(binary, "run", "-m", model, "-p", PROMPT, "--temp", "0.9", "--seed", str(s), "-n", "16",
