@@ -25,12 +25,6 @@ inline void cpu_relax() {
 #endif
 }
 
-int available_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return int(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 // Workers 1 .. T-1 (the caller is worker 0). A step: the caller publishes the body and bumps `generation_`;
 // each worker sees the new generation, runs its chunk and decrements `pending_`; the caller runs chunk 0 and
 // waits for `pending_` to reach 0.
@@ -141,6 +135,14 @@ std::mutex g_pool_mutex;  // held while a step runs: one step at a time
 std::unique_ptr<ThreadPool> g_pool;
 
 }  // namespace
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int max_useful_threads() { return 4 * available_cores(); }
 
 void set_num_threads(int n) { g_threads = n > 0 ? n : available_cores(); }
 

@@ -212,12 +212,12 @@ def check_errors(binary, work):
     expect_error(binary, "--stride 0", ppl + ["-f", text_file, "--stride", "0"], "--stride 0")
     expect_error(binary, "--stride past the window", ppl + ["-f", text_file, "--ctx", "8", "--stride", "8"],
                  "--stride 8", "--ctx 8")
-    expect_error(binary, "-b 0", ppl + ["-f", text_file, "-b", "0"], "-b 0")
+    expect_error(binary, "-b 0", ppl + ["-f", text_file, "-b", "0"], "--batch", "found 0")
     expect_error(binary, "a missing file", ppl + ["-f", os.path.join(work, "missing.txt")], "missing.txt", "-f")
     expect_error(binary, "empty text", ppl + ["-f", empty], "empty", "-f")
     pk = ["passkey", "-m", model]
-    expect_error(binary, "--depths 1.5", pk + ["--depths", "0,1.5"], "--depths 1.5")
-    expect_error(binary, "--trials 0", pk + ["--trials", "0"], "--trials 0")
+    expect_error(binary, "--depths 1.5", pk + ["--depths", "0,1.5"], "--depths", "found 1.5")
+    expect_error(binary, "--trials 0", pk + ["--trials", "0"], "--trials", "found 0")
     expect_error(binary, "--ctx too small for a document", pk + ["--ctx", "12"], "--ctx 12")
 
 

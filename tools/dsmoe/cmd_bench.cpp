@@ -32,6 +32,7 @@
 #include "model/model_stats.h"
 #include "model/transformer.h"
 #include "rope_options.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -284,20 +285,25 @@ Handler add_bench_command(CLI::App& app) {
   app.add_option("-m,--model", args->model_path, "model: an HF folder or a .gguf file");
   app.add_option("--config", args->config_path,
                  std::string("random weights at a config.json's shape (without -m: ") + kDefaultConfig + ")");
-  app.add_option("--layers", args->layers, "--config: keep only the first N decoder layers (memory)");
+  app.add_option("--layers", args->layers, "--config: keep only the first N decoder layers (memory)")
+      ->check(integer_in(0, 100000));
   app.add_option("--dtype", args->dtype, "--config: weight dtype bf16, f16 or f32")->capture_default_str();
   app.add_option("-p,--n-prompt", args->prompts, "prompt lengths, comma separated (0: none)")
+      ->check(token_count())
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("-n,--n-gen", args->generates, "generation lengths, comma separated (0: none)")
+      ->check(token_count())
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("-d,--n-depth", args->depths, "positions already in the KV cache, comma separated")
+      ->check(token_count())
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("-t,--threads", args->threads, "thread counts, comma separated (default: dsmoe's -t, or all cores)")
+      ->check(thread_count())
       ->delimiter(',');
-  app.add_option("-r,--repetitions", args->repetitions, "timed runs of each test")->capture_default_str();
+  app.add_option("-r,--repetitions", args->repetitions, "timed runs of each test")->check(integer_in(1, 1000000))->capture_default_str();
   app.add_option("-o,--output", args->output, "md, json or csv")->capture_default_str();
   add_rope_options(app, args->rope);
   return [args] { return run_bench(*args); };

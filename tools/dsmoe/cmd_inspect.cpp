@@ -13,6 +13,7 @@
 #include "model/config.h"
 #include "model/model_stats.h"
 #include "model/weights.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -190,8 +191,9 @@ Handler add_inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   app.add_option("-m,--model", args->model_dir, "model: a folder (config.json + safetensors) or a .gguf file");
   app.add_option("--config", args->config_path, "a config.json alone, no weights needed");
-  app.add_option("--batch", args->batch, "batch size for the shapes shown");
-  app.add_option("--seq", args->seq, "sequence length (default: max_position_embeddings)");
+  app.add_option("--batch", args->batch, "batch size for the shapes shown")->check(integer_in(1, kMaxTokens));
+  app.add_option("--seq", args->seq, "sequence length (default: max_position_embeddings)")
+      ->check(token_count());
   // Without the `rope` subcommand, inspect is the module tree as it always was.
   const Handler rope = add_inspect_rope_command(app);
   const CLI::App* rope_app = app.get_subcommand("rope");

@@ -27,6 +27,7 @@
 #include "rope/rope_table.h"
 #include "rope_options.h"
 #include "svg_plot.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -517,10 +518,12 @@ Handler add_inspect_rope_command(CLI::App& inspect) {
   sub->add_option("-m,--model", args->model_dir,
                   "model folder (only its config.json is read) or .gguf (only its metadata)");
   sub->add_option("--config", args->config_path, "a config.json alone");
-  sub->add_option("--ctx", args->ctx, "the context to judge extrapolation at (default: max_position_embeddings)");
+  sub->add_option("--ctx", args->ctx, "the context to judge extrapolation at (default: max_position_embeddings)")
+      ->check(token_count());
   sub->add_option("--plot", args->plot_dir, "write frequencies.svg, decay.svg, score_2d_*.svg into this folder");
   sub->add_option("--grid", args->grid, "2-D patch grid RxC for the 2-D comparison (default 32x32)");
-  sub->add_option("--seed", args->seed, "2-D comparison with random N(0,1) q, k from this seed (default all-ones)");
+  sub->add_option("--seed", args->seed, "2-D comparison with random N(0,1) q, k from this seed (default all-ones)")
+      ->check(integer_in(0, kNoLimit));
   add_rope_options(*sub, args->rope);
   // `dsmoe inspect -m DIR rope` names the model before the subcommand: take inspect's own -m/--config then.
   const CLI::App* parent = &inspect;

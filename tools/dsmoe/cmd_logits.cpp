@@ -14,6 +14,7 @@
 #include "io/npy.h"
 #include "model/config.h"
 #include "token_ids.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -132,7 +133,8 @@ Handler add_logits_command(CLI::App& app) {
   app.add_option("--out", args->out_dir, "output directory for the .npy files")->required();
   app.add_flag("--hidden-states", args->hidden_states, "also write hidden_states.npy [L+1, B, S, H]");
   app.add_flag("--routing", args->routing, "also write the chosen experts and weights per MoE layer");
-  app.add_option("--prefill", args->prefill, "also write logits_decode.npy: prefill K tokens, then decode one by one");
+  app.add_option("--prefill", args->prefill, "also write logits_decode.npy: prefill K tokens, then decode one by one")
+      ->check(token_count());
   return [args] { return run_logits(*args); };
 }
 

@@ -21,6 +21,7 @@
 #include "loaders/random_weights.h"
 #include "progress_bar.h"
 #include "quant/quantize.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -144,7 +145,7 @@ Handler add_make_model_command(CLI::App& app) {
   app.add_option("--type", args->type, "gguf: " + file_type_names() + "; hf: f32|f16|bf16")->capture_default_str();
   app.add_option("--format", args->format, "gguf or hf (safetensors shards)")->capture_default_str();
   app.add_option("--out", args->out, "the .gguf file or HF folder to write")->required();
-  app.add_option("--seed", args->seed, "random seed")->capture_default_str();
+  app.add_option("--seed", args->seed, "random seed")->capture_default_str()->check(integer_in(0, kNoLimit));
   app.add_option("--tokenizer", args->tokenizer,
                  "model whose tokenizer to include (default: the shipped model's; 'none' for no tokenizer)");
   app.add_option("--shard-size", args->shard_bytes, "hf: the largest shard in bytes")->capture_default_str();

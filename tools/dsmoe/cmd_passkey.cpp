@@ -15,6 +15,7 @@
 #include "rope_options.h"
 #include "runtime/passkey.h"
 #include "tokenizer/tokenizer.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 
@@ -52,11 +53,7 @@ struct PasskeyArgs {
 
 void check_flags(const PasskeyArgs& a) {
   if (a.app->count("--ctx") > 0 && a.context < 2) fail("passkey: --ctx ", a.context, " must be at least 2");
-  if (a.trials < 1) fail("passkey: --trials ", a.trials, " must be at least 1");
   if (a.depths.empty()) fail("passkey: --depths needs at least one depth");
-  for (const double d : a.depths) {
-    if (!(d >= 0 && d <= 1)) fail("passkey: --depths ", d, " is outside [0, 1] (the fraction of filler before the key)");
-  }
 }
 
 std::vector<std::string> embedded_filler() {
@@ -168,12 +165,16 @@ Handler add_passkey_command(CLI::App& app) {
   args->app = &app;
   app.description(kDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
-  app.add_option("-c,--ctx", args->context, "tokens per document, answer included (default: max_position_embeddings)");
-  app.add_option("--depths", args->depths, "needle depths: fractions of the filler before the key, comma-separated")
+  app.add_option("-c,--ctx", args->context, "tokens per document, answer included (default: max_position_embeddings)")
+      ->check(token_count());
+  app.add_option("--depths", args->depths, "needle depths: fractions of the filler before the key, in [0, 1], comma-separated")
       ->delimiter(',')
+      ->check(number_in(0, 1))
       ->capture_default_str();
-  app.add_option("--trials", args->trials, "documents per depth (one key and filler per trial)")->capture_default_str();
-  app.add_option("-s,--seed", args->seed, "seed of the keys and the filler")->capture_default_str();
+  app.add_option("--trials", args->trials, "documents per depth (one key and filler per trial)")
+      ->capture_default_str()
+      ->check(integer_in(1, 1000000));
+  app.add_option("-s,--seed", args->seed, "seed of the keys and the filler")->capture_default_str()->check(integer_in(0, kNoLimit));
   app.add_option("--filler", args->filler_path, "filler sentences, one a line (default: tools/train/passkey_filler.txt, built in)");
   app.add_option("--dump", args->dump_path,
                  "write every document as a JSON line: trial, depth, key, text, prompt and answer ids, filler "

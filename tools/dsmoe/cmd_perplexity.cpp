@@ -16,6 +16,7 @@
 #include "rope_options.h"
 #include "runtime/perplexity.h"
 #include "tokenizer/tokenizer.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 
@@ -64,7 +65,6 @@ void check_flags(const PerplexityArgs& a) {
     fail("perplexity: --ctx ", a.context, " must be at least 2 (BOS and one token to score)");
   }
   if (given(a, "--stride") && a.stride < 1) fail("perplexity: --stride ", a.stride, " must be at least 1");
-  if (a.batch < 1) fail("perplexity: -b ", a.batch, " must be at least 1");
   if (given(a, "--train-ctx") && a.train_context < 1) {
     fail("perplexity: --train-ctx ", a.train_context, " must be at least 1");
   }
@@ -174,11 +174,15 @@ Handler add_perplexity_command(CLI::App& app) {
   app.description(kDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("-f,--file", args->file, "the text file to score")->required();
-  app.add_option("-c,--ctx", args->context, "tokens per window, BOS included (default: max_position_embeddings)");
-  app.add_option("--stride", args->stride, "sliding window: advance by S text tokens, score only the new ones");
-  app.add_option("-b,--batch", args->batch, "windows per forward pass (equal lengths; a short last window alone)");
+  app.add_option("-c,--ctx", args->context, "tokens per window, BOS included (default: max_position_embeddings)")
+      ->check(token_count());
+  app.add_option("--stride", args->stride, "sliding window: advance by S text tokens, score only the new ones")
+      ->check(token_count());
+  app.add_option("-b,--batch", args->batch, "windows per forward pass (equal lengths; a short last window alone)")
+      ->check(integer_in(1, 4096));
   app.add_option("--train-ctx", args->train_context,
-                 "L for the before/after split of the NLL (default: max_position_embeddings)");
+                 "L for the before/after split of the NLL (default: max_position_embeddings)")
+      ->check(token_count());
   app.add_flag("--no-bos", args->no_bos, "no BOS in front of the windows (then each window's first token is context)");
   app.add_flag("--json", args->json, "one JSON object on stdout (keys above)");
   app.add_option("--nll-out", args->nll_out, "write each text token's NLL as float32 .npy [text tokens], NaN if unscored");

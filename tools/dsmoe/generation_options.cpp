@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "io/json_file.h"
 #include "model/config.h"
+#include "flag_checks.h"
 
 namespace dsmoe::cli {
 
@@ -17,15 +18,24 @@ void add_generation_options(CLI::App& app, GenerationOptions& o) {
       "-m,--model", o.model_dir,
       "model: an HF folder (config.json, safetensors, tokenizer.json) or a .gguf file; default: $DSMOE_MODEL, else the "
       "shipped " DSMOE_DEFAULT_MODEL_NAME);
-  app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)");
-  app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)");
-  app.add_option("--temp", o.sampling.temperature, "temperature; 0 is greedy");
-  app.add_option("--top-k", o.sampling.top_k, "keep the k most likely tokens (0: off)");
-  app.add_option("--top-p", o.sampling.top_p, "keep the smallest set with this much probability (1: off)");
-  app.add_option("--min-p", o.sampling.min_p, "drop tokens below min_p x the top probability (0: off)");
-  app.add_option("--repeat-penalty", o.sampling.repeat_penalty, "penalise the last --repeat-last-n tokens (1: off)");
-  app.add_option("--repeat-last-n", o.sampling.repeat_last_n, "tokens the repeat penalty looks back over");
-  app.add_option("-s,--seed", o.seed, "random seed (default: random, printed)");
+  app.add_option("-n,--n-predict", o.max_new_tokens, "tokens to generate (-1: until the end token or a full context)")
+      ->check(integer_in(-1, kMaxTokens));
+  app.add_option("-c,--ctx", o.context, "context length in tokens (default: max_position_embeddings)")
+      ->check(token_count());
+  app.add_option("--temp", o.sampling.temperature, "temperature; 0 is greedy")
+      ->check(number_in(0, std::numeric_limits<double>::infinity()));
+  app.add_option("--top-k", o.sampling.top_k, "keep the k most likely tokens (0: off)")
+      ->check(integer_in(0, kNoLimit));
+  app.add_option("--top-p", o.sampling.top_p, "keep the smallest set with this much probability (1: off)")
+      ->check(number_in(0, 1));
+  app.add_option("--min-p", o.sampling.min_p, "drop tokens below min_p x the top probability (0: off)")
+      ->check(number_in(0, 1));
+  app.add_option("--repeat-penalty", o.sampling.repeat_penalty, "penalise the last --repeat-last-n tokens (1: off)")
+      ->check(number_in(0, std::numeric_limits<double>::infinity(), Bound::kOpen));
+  app.add_option("--repeat-last-n", o.sampling.repeat_last_n, "tokens the repeat penalty looks back over")
+      ->check(token_count());
+  app.add_option("-s,--seed", o.seed, "random seed (default: random, printed)")
+      ->check(integer_in(-1, kNoLimit));
   app.add_option("--stop", o.stop_strings, "stop when this text is generated (repeatable)");
   add_rope_options(app, o.rope);
 }

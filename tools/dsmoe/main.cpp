@@ -6,13 +6,14 @@
 #include "commands.h"
 #include "core/errors.h"
 #include "core/parallel.h"
+#include "flag_checks.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dsmoe: DeepSeek-MoE inference with RoPE, exact to the HuggingFace model"};
   app.require_subcommand(1);
   app.fallthrough();  // -t may follow the subcommand, as in llama.cpp
   int threads = 0;
-  app.add_option("-t,--threads", threads, "worker threads (default: all cores)");
+  app.add_option("-t,--threads", threads, "worker threads (default: all cores)")->check(dsmoe::cli::thread_count());
 
   std::map<CLI::App*, dsmoe::cli::Handler> handlers;
   auto add = [&](const char* name, const char* help, auto registrar) {
@@ -34,8 +35,18 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Every other parse failure (an unknown flag, a value out of range) is a user error like any other: one
+    // line naming the flag, and exit code 1.
+    std::cerr << "dsmoe: error: " << e.what() << "\n";
+    std::string command = "dsmoe";
+    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+    std::cerr << "(" << command << " --help lists the flags)\n";
+    return 1;
   }
   dsmoe::set_num_threads(threads);
   try {
