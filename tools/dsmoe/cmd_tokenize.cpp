@@ -67,6 +67,7 @@ std::vector<int32_t> parse_ids_text(const std::string& text) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {
     check_json_depth(text.data(), text.data() + text.size(), "tokenize --decode");
+    check_id_count(text, "tokenize --decode");
     try {
       return parse_ids_json(json::parse(text), "tokenize --decode");
     } catch (const json::parse_error& e) {
@@ -86,6 +87,7 @@ int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& in
     const std::string where = cat("tokenize --jsonl: line ", number);
     json value;
     check_json_depth(line.data(), line.data() + line.size(), where);
+    if (a.decode) check_id_count(line, where.c_str());
     try {
       value = json::parse(line);
     } catch (const json::parse_error& e) {
