@@ -52,6 +52,8 @@ nlohmann::json parse_json_text(const char* begin, const char* end, const std::st
     return nlohmann::json::parse(begin, end);
   } catch (const nlohmann::json::parse_error& e) {
     fail(source, ": invalid JSON at byte ", e.byte, ": ", e.what());
+  } catch (const nlohmann::json::exception& e) {  // a number past double's range (1e999): out_of_range 406
+    fail(source, ": invalid JSON: ", e.what());
   }
 }
 
@@ -61,6 +63,8 @@ nlohmann::ordered_json parse_ordered_json_text(const char* begin, const char* en
     return nlohmann::ordered_json::parse(begin, end);
   } catch (const nlohmann::json::parse_error& e) {
     fail(source, ": invalid JSON at byte ", e.byte, ": ", e.what());
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, ": invalid JSON: ", e.what());
   }
 }
 

@@ -1,5 +1,6 @@
 #include "tokenizer/jinja_interpreter.h"
 
+#include <chrono>
 #include <unordered_map>
 
 #include "core/errors.h"
@@ -45,10 +46,17 @@ class Interpreter {
   std::vector<ScopePtr> macro_scopes_;
   int call_depth_ = 0;
   int64_t steps_ = 0;  // statements run and expressions evaluated: a loop that does not end stops at the budget
+  const std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::seconds(kMaxRenderSeconds);
 
   void step() {
     if (++steps_ > kMaxRenderSteps) {
       render_fail("rendering took more than ", kMaxRenderSteps, " steps (a loop that does not end?)");
+    }
+    // The clock every 16 steps: a step may copy a string of up to kMaxRenderTextBytes (tens of milliseconds), so
+    // a million of them could still take hours.
+    if ((steps_ & 15) == 0 && std::chrono::steady_clock::now() > deadline_) {
+      render_fail("rendering took more than ", kMaxRenderSeconds, " seconds (", steps_, " steps)");
     }
   }
 

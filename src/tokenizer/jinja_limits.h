@@ -12,6 +12,7 @@ namespace dsmoe::jinja {
 inline constexpr int kMaxTemplateNesting = 100;  // blocks inside blocks, brackets inside brackets, `not not ...`
 inline constexpr int kMaxExpressionDepth = 256;  // the expression tree, chains such as a + b + c ... included
 inline constexpr int64_t kMaxRenderSteps = 1'000'000;  // statements, loop rounds and expressions evaluated
+inline constexpr int kMaxRenderSeconds = 10;  // wall clock: steps on strings of megabytes each are slow steps
 inline constexpr size_t kMaxRenderTextBytes = size_t(64) << 20;  // any string a render builds, the output too
 inline constexpr size_t kMaxRenderListItems = size_t(1) << 22;   // any list a render builds
 

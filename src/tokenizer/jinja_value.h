@@ -54,7 +54,7 @@ class Dict {
   const Value* find(const std::string& key) const;
   void set(const std::string& key, Value value);
   const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const;  // defined below Value: clang needs the complete pair type here, GCC does not
 
  private:
   std::vector<std::pair<std::string, Value>> entries_;
@@ -143,5 +143,7 @@ bool contains(const Value& container, const Value& item);          // item in co
 std::vector<Value> iterate(const Value& v);
 // len(x): code points for strings; an error for numbers, None and generators.
 int64_t length(const Value& v);
+
+inline size_t Dict::size() const { return entries_.size(); }
 
 }  // namespace dsmoe::jinja

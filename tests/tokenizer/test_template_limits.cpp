@@ -62,6 +62,13 @@ TEST(TemplateLimits, ALoopThatWouldRunForHoursStopsAtTheStepBudget) {
   expect_refused("{{ 3 ** 40 }}", {"**"});
 }
 
+TEST(TemplateLimits, StepsOnStringsOfMegabytesStopAtTheClock) {
+  // Within the step budget, but every round copies 60 MB: a quarter of a million rounds would take minutes.
+  expect_refused("{% set y = 'a' * 60000000 %}{% for i in range(1000) %}{% for j in range(1000) %}"
+                 "{% set z = y ~ '' %}{% endfor %}{% endfor %}",
+                 {"rendering took more than 10 seconds"});
+}
+
 TEST(TemplateLimits, StringsListsAndOutputOfGigabytesAreRefusedBeforeTheyAreBuilt) {
   expect_refused("{{ 'ab' * 1000000000000 }}", {"'*' would build a string of 2000000000000 bytes"});
   expect_refused("{{ [1, 2] * 1000000000000 }}", {"'*' would build a list of 2000000000000 items"});

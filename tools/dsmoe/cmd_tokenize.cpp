@@ -66,13 +66,9 @@ std::vector<int32_t> parse_ids_json(const json& value, const std::string& where)
 std::vector<int32_t> parse_ids_text(const std::string& text) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {
-    check_json_depth(text.data(), text.data() + text.size(), "tokenize --decode");
     check_id_count(text, "tokenize --decode");
-    try {
-      return parse_ids_json(json::parse(text), "tokenize --decode");
-    } catch (const json::parse_error& e) {
-      fail("tokenize --decode: invalid JSON: ", e.what());
-    }
+    return parse_ids_json(parse_json_text(text.data(), text.data() + text.size(), "tokenize --decode"),
+                          "tokenize --decode");
   }
   return parse_token_ids(text, "tokenize --decode");
 }
@@ -85,14 +81,8 @@ int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& in
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string where = cat("tokenize --jsonl: line ", number);
-    json value;
-    check_json_depth(line.data(), line.data() + line.size(), where);
     if (a.decode) check_id_count(line, where.c_str());
-    try {
-      value = json::parse(line);
-    } catch (const json::parse_error& e) {
-      fail(where, ": invalid JSON: ", e.what());
-    }
+    const json value = parse_json_text(line.data(), line.data() + line.size(), where);
     if (a.decode) {
       out += json(tok.decode(parse_ids_json(value, where), a.skip_special)).dump();
     } else {
