@@ -19,10 +19,10 @@ SYNTHETIC = os.path.join(ROOT, "tests", "tokenizer_compat", "synthetic")
 TOKENIZER_NAMES = ["added_tokens", "metaspace_first", "metaspace_always", "whitespace", "split_behaviors"]
 
 
-def tiny_config(architecture, vocab):
-    """The shipped model's config at a shape of tens of kilobytes (rows of 32: K-quant types fall back)."""
+def tiny_config(architecture, vocab, hidden=32):
+    """The shipped model's config at a shape of kilobytes (block formats need rows of 32; K-quants fall back)."""
     config = json.load(open(os.path.join(SHIPPED, "config.json")))
-    config.update(hidden_size=32, intermediate_size=64, moe_intermediate_size=32, num_hidden_layers=2,
+    config.update(hidden_size=hidden, intermediate_size=2 * hidden, moe_intermediate_size=hidden, num_hidden_layers=2,
                   num_attention_heads=2, num_key_value_heads=2, n_routed_experts=4, num_experts_per_tok=2,
                   vocab_size=vocab, bos_token_id=vocab - 2, eos_token_id=vocab - 1, max_position_embeddings=64)
     if architecture == "llama":
@@ -100,13 +100,14 @@ def main():
     work = tempfile.mkdtemp(prefix="dsmoe-corpus-")
     try:
         # gguf_model: both architectures, float and block formats, without a tokenizer and with the shipped
-        # model's cut to 320 tokens (seeds of tens of kilobytes keep the fuzzer fast).
-        tok_dir = small_tokenizer(work, 320)
+        # model's cut to 258 tokens (seeds of tens of kilobytes keep the fuzzer fast).
+        tok_dir = small_tokenizer(work, 258)
         for i, (arch, dtype, tokenizer) in enumerate(
                 [("deepseek", "f32", "none"), ("deepseek", "q8_0", tok_dir), ("llama", "q4_k_m", "none"),
                  ("llama", "f16", tok_dir), ("deepseek", "q4_0", "none"), ("llama", "q4_0", tok_dir)]):
-            vocab = 322 if tokenizer == tok_dir else 64
-            path = make_model(args.dsmoe, tiny_config(arch, vocab), work, "gguf", dtype, tokenizer)
+            vocab = 260 if tokenizer == tok_dir else 64
+            hidden = 8 if dtype in ("f32", "f16") else 32
+            path = make_model(args.dsmoe, tiny_config(arch, vocab, hidden), work, "gguf", dtype, tokenizer)
             copy_into(os.path.join(out, "gguf_model"), path, f"seed{i}.gguf")
 
         # safetensors_file: make-model's HF shards, and hand-made files with metadata and 16-bit types.

@@ -79,11 +79,11 @@ TEST(BenchCli, DepthTestsStartFromAFilledCacheAndReportItsMemory) {
 
 TEST(BenchCli, EveryOutOfRangeFlagIsNamed) {
   const std::pair<const char*, const char*> cases[] = {
-      {"-p -1", "bench: -p must be between 0 and 1048576"},
-      {"-n 4,2000000", "bench: -n must be between 0 and 1048576"},
-      {"-t 0", "bench: -t must be between 1 and 1024, found 0"},
-      {"-r 0", "bench: -r must be between 1 and 10000, found 0"},
-      {"-d 8,-1", "bench: -d must be between 0 and 1048576 (0: an empty cache), found -1"},
+      {"-p -1", "--n-prompt: must be an integer in [0, 1048576], found -1"},
+      {"-n 4,2000000", "--n-gen: must be an integer in [0, 1048576], found 2000000"},
+      {"-t 0", "--threads: must be a thread count up to"},
+      {"-r 0", "--repetitions: must be an integer in [1, 10000], found 0"},
+      {"-d 8,-1", "--n-depth: must be an integer in [0, 1048576], found -1"},
       {"-p 0 -n 0", "bench: nothing to run"},
       {"-o xml", "bench: -o must be md, json or csv, found 'xml'"},
       {"--layers 2", "--layers and --dtype apply to --config"},

@@ -65,18 +65,19 @@ CLI::Validator integer_in(int64_t lo, int64_t hi) {
 
 CLI::Validator token_count(int64_t lo) { return integer_in(lo, kMaxTokens); }
 
-CLI::Validator thread_count() {
+CLI::Validator thread_count(int lowest) {
   const int most = max_useful_threads();
   return CLI::Validator(
-      [most](std::string& text) -> std::string {
+      [most, lowest](std::string& text) -> std::string {
         int64_t v = 0;
-        if (!parse_integer(text, &v) || v < 0 || v > most) {
-          return "must be 0 (all cores) or a thread count up to " + std::to_string(most) + " (4 per core of the " +
-                 std::to_string(most / 4) + " this process may use), found '" + text + "'";
+        if (!parse_integer(text, &v) || v < lowest || v > most) {
+          return std::string(lowest == 0 ? "must be 0 (all cores) or a thread count" : "must be a thread count") +
+                 " up to " + std::to_string(most) + " (4 per core of the " + std::to_string(most / 4) +
+                 " this process may use), found '" + text + "'";
         }
         return "";
       },
-      "INT in [0, " + std::to_string(most) + "]");
+      "INT in [" + std::to_string(lowest) + ", " + std::to_string(most) + "]");
 }
 
 }  // namespace dsmoe::cli

@@ -23,7 +23,7 @@ inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 // for it is checked against memory once the model is known.
 inline constexpr int64_t kMaxTokens = int64_t(1) << 24;
 CLI::Validator token_count(int64_t lo = 0);
-// -t: 0 (all cores) up to 4 threads per core of this machine.
-CLI::Validator thread_count();
+// -t: 0 (all cores; unless lowest is 1) up to 4 threads per core of this machine.
+CLI::Validator thread_count(int lowest = 0);
 
 }  // namespace dsmoe::cli
