@@ -27,12 +27,8 @@ KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity, DTy
   bytes_ = size_t(total);
   // The pages are only touched as positions fill, so calloc would succeed for a cache larger than the machine and
   // the process die later, mid-generation: refuse it now, saying what was asked and what there is.
-  const int64_t available = available_memory_bytes();
-  if (available >= 0 && bytes_ > size_t(available)) {
-    fail("KV cache: batch ", batch, " x context ", capacity, " in ", dtype_name(type), " needs ", bytes_ >> 20,
-         " MiB, more than the ", available >> 20, " MiB of memory available (a smaller -c/--ctx, or --cache-type "
-         "q8_0)");
-  }
+  require_available_memory(bytes_, cat("KV cache: batch ", batch, " x context ", capacity, " in ", dtype_name(type)),
+                           "a smaller -c/--ctx, or --cache-type q8_0");
   data_.reset(static_cast<unsigned char*>(std::calloc(bytes_ > 0 ? bytes_ : 1, 1)));
   if (!data_) fail("KV cache: cannot allocate ", bytes_, " bytes for batch ", batch, " x context ", capacity);
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/system_memory.h"
 #include "model/attention_block.h"
 #include "model/feed_forward.h"
 #include "ops/matmul.h"
@@ -56,6 +57,15 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
   }
   const int64_t final_length = cache.length() + n_new;
   const bool every_position = options.all_logits || options.hidden_states || options.routing;
+  if (every_position) {
+    // Results for every position grow with the whole call, not a chunk: logits alone are 400 KB a token for a
+    // vocabulary of 100,000. Refused before the work when they would not fit.
+    const uint64_t positions = uint64_t(batch) * uint64_t(n_new);
+    uint64_t floats = options.all_logits ? positions * uint64_t(c.vocab_size) : 0;
+    if (options.hidden_states) floats += positions * uint64_t(c.hidden_size) * uint64_t(c.num_hidden_layers + 1);
+    require_available_memory(floats * sizeof(float), cat("forward: the results for ", positions, " positions"),
+                             "fewer tokens in one call");
+  }
   if (every_position || n_new <= kPrefillChunk) {
     forward_chunk(tokens, batch, n_new, final_length, cache, options, result);
     return;

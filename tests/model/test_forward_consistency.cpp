@@ -6,6 +6,8 @@
 
 #include "core/errors.h"
 #include "core/parallel.h"
+#include "core/system_memory.h"
+#include "support/bad_input.h"
 #include "support/random_model.h"
 
 namespace dsmoe {
@@ -129,6 +131,28 @@ TEST(ForwardConsistency, RejectsTokensOutsideVocabularyAndOverlongInput) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("exceed the context of 4"), std::string::npos) << e.what();
   }
+  EXPECT_EQ(cache.length(), 0);
+}
+
+// Logits for every position grow with the call: more than the machine holds is refused before any work, saying
+// what was asked and what there is (issue 14), instead of an allocation the OOM killer ends.
+TEST(ForwardConsistency, AllLogitsLargerThanMemoryAreRefusedFirst) {
+  const int64_t available = available_memory_bytes();
+  if (available < 0) GTEST_SKIP() << "the system does not report MemAvailable";
+  nlohmann::json config = testing::tiny_deepseek_json();
+  const int64_t vocab = int64_t(1) << 18;
+  const int64_t positions = available / (vocab * int64_t(sizeof(float))) + 1;
+  config["vocab_size"] = vocab;
+  config["max_position_embeddings"] = positions;
+  RandomModel random(config, 3);
+  const Transformer model = random.transformer();
+  KvCache cache(model.config(), 1, positions, DType::F16);
+  ForwardOptions options;
+  options.all_logits = true;
+  ForwardResult r;
+  const std::vector<int32_t> tokens(size_t(positions), 1);
+  bad_input::expect_error_containing([&] { model.forward(tokens.data(), 1, positions, cache, options, r); },
+                                     {"forward: the results for", "MiB of memory available"});
   EXPECT_EQ(cache.length(), 0);
 }
 
