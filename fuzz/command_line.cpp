@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "app.h"
+#include "core/errors.h"
 #include "fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,8 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto app = dsmoe::cli::make_app();
   app->app.clear();
   try {
+    dsmoe::cli::check_single_dash_words(int(argv.size()), argv.data());
     app->app.parse(int(argv.size()), argv.data());
   } catch (const CLI::ParseError&) {
+  } catch (const dsmoe::Error&) {
   }
   return 0;
 }

@@ -28,7 +28,7 @@ KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity, DTy
   // The pages are only touched as positions fill, so calloc would succeed for a cache larger than the machine and
   // the process die later, mid-generation: refuse it now, saying what was asked and what there is.
   require_available_memory(bytes_, cat("KV cache: batch ", batch, " x context ", capacity, " in ", dtype_name(type)),
-                           "a smaller -c/--ctx, or --cache-type q8_0");
+                           "a smaller -c/--ctx-size, or --cache-type q8_0");
   data_.reset(static_cast<unsigned char*>(std::calloc(bytes_ > 0 ? bytes_ : 1, 1)));
   if (!data_) fail("KV cache: cannot allocate ", bytes_, " bytes for batch ", batch, " x context ", capacity);
 }

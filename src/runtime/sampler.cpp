@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
+#include <limits>
+#include <unordered_map>
 
 namespace dsmoe {
 
@@ -15,15 +16,22 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.se
 std::vector<std::pair<int32_t, float>> Sampler::candidates(std::span<const float> logits,
                                                            std::span<const int32_t> history) const {
   std::vector<float> adjusted(logits.begin(), logits.end());
-  if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0) {
-    // CTRL (Keskar et al. 2019) as llama.cpp and HF apply it: each distinct recent token once.
+  for (const int32_t token : params_.suppress_tokens) {
+    if (token >= 0 && size_t(token) < adjusted.size()) adjusted[size_t(token)] = -std::numeric_limits<float>::infinity();
+  }
+  const bool penalised = params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f ||
+                         params_.frequency_penalty != 0.0f;
+  if (penalised && params_.repeat_last_n != 0) {
     const size_t window =
         params_.repeat_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.repeat_last_n));
-    std::unordered_set<int32_t> seen(history.end() - long(window), history.end());
-    for (int32_t token : seen) {
+    std::unordered_map<int32_t, int64_t> counts;
+    for (auto it = history.end() - long(window); it != history.end(); ++it) ++counts[*it];
+    for (const auto& [token, count] : counts) {
       if (token < 0 || size_t(token) >= adjusted.size()) continue;
       float& logit = adjusted[size_t(token)];
+      // CTRL (Keskar et al. 2019) as llama.cpp and HF apply it: each distinct recent token once.
       logit = logit > 0 ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
+      logit -= float(count) * params_.frequency_penalty + params_.presence_penalty;
     }
   }
   if (params_.temperature <= 0.0f) return {{argmax(adjusted), 1.0f}};

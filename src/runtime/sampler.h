@@ -1,5 +1,6 @@
-// Picking the next token from logits: repetition penalty, temperature, top-k, top-p, min-p, then a
-// draw from a seeded generator, so the same seed gives the same text. Temperature 0 is greedy.
+// Picking the next token from logits: suppressed tokens, repetition, presence and frequency penalties,
+// temperature, top-k, top-p, min-p, then a draw from a seeded generator, so the same seed gives the same text.
+// Temperature 0 is greedy.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,12 @@ struct SamplingParams {
   float top_p = 0.95f;          // >= 1: off
   float min_p = 0.05f;          // <= 0: off; keeps tokens with p >= min_p * p_max
   float repeat_penalty = 1.0f;  // 1: off; > 1 discourages the last repeat_last_n tokens (CTRL-style)
-  int64_t repeat_last_n = 64;
+  int64_t repeat_last_n = 64;   // the window of the three penalties; < 0: the whole history
   uint64_t seed = 0;
+  // OpenAI's and llama.cpp's penalties over the same window: logit -= frequency x count + presence x (count > 0).
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<int32_t> suppress_tokens;  // never drawn (HF's suppress_tokens; --ignore-eos puts the end tokens here)
 };
 
 class Sampler {

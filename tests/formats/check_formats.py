@@ -588,7 +588,9 @@ def case_gguf_py_writer(env):
 
 def greedy_compare(env, label, gguf_path, prompt_text, tol):
     ids_out = env.path("ids.json")
-    env.run_dsmoe("run", "-m", gguf_path, "-p", prompt_text, "-n", GREEDY_TOKENS, "--temp", 0, "--ids-out", ids_out,
+    # F32 caches on both sides (the driver's exact context uses them), so that a divergence is judged on the same numbers.
+    env.run_dsmoe("run", "-m", gguf_path, "-p", prompt_text, "-n", GREEDY_TOKENS, "--temp", 0, "--cache-type", "f32",
+                  "--ids-out", ids_out,
                   "--no-display-prompt")
     with open(ids_out) as f:
         rec = json.load(f)

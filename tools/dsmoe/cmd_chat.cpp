@@ -49,7 +49,7 @@ int run_chat(ChatArgs& args) {
       std::cout << text << std::flush;
     });
     std::cout << "\n";
-    print_speed(stats);
+    print_speed(stats, args.generation);
     messages.push_back({{"role", "assistant"}, {"content", reply}});
     if (stats.reason == StopReason::kContextFull) {
       std::cerr << "dsmoe: the context of " << loaded.context << " tokens is full; the conversation ends here\n";

@@ -165,7 +165,7 @@ Handler add_passkey_command(CLI::App& app) {
   args->app = &app;
   app.description(kDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
-  app.add_option("-c,--ctx", args->context, "tokens per document, answer included (default: max_position_embeddings)")
+  app.add_option("-c,--ctx-size,--ctx", args->context, "tokens per document, answer included (default: max_position_embeddings)")
       ->check(token_count());
   app.add_option("--depths", args->depths, "needle depths: fractions of the filler before the key, in [0, 1], comma-separated")
       ->delimiter(',')

@@ -174,7 +174,7 @@ Handler add_perplexity_command(CLI::App& app) {
   app.description(kDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("-f,--file", args->file, "the text file to score")->required();
-  app.add_option("-c,--ctx", args->context, "tokens per window, BOS included (default: max_position_embeddings)")
+  app.add_option("-c,--ctx-size,--ctx", args->context, "tokens per window, BOS included (default: max_position_embeddings)")
       ->check(token_count());
   app.add_option("--stride", args->stride, "sliding window: advance by S text tokens, score only the new ones")
       ->check(token_count());

@@ -28,7 +28,7 @@ std::string read_prompt(const RunArgs& args) {
 }
 
 int run_generation(RunArgs& args) {
-  const std::string prompt = read_prompt(args);
+  const std::string prompt = args.generation.escape ? process_escapes(read_prompt(args)) : read_prompt(args);
   LoadedModel loaded = load_for_generation(args.generation);
   Sampler sampler = make_sampler(args.generation);
   Generator generator(*loaded.model, *loaded.tokenizer, loaded.context);
@@ -45,7 +45,7 @@ int run_generation(RunArgs& args) {
   if (stats.reason == StopReason::kContextFull) {
     std::cerr << "dsmoe: stopped: the context of " << loaded.context << " tokens is full (raise --ctx)\n";
   }
-  print_speed(stats);
+  print_speed(stats, args.generation);
   if (!args.ids_out.empty()) {
     std::ofstream out(args.ids_out);
     if (!out) fail(args.ids_out, ": cannot create");

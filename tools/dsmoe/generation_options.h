@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsmoe/dsmoe.h"
@@ -23,6 +24,9 @@ struct GenerationOptions {
   int64_t context = 0;  // 0: max_position_embeddings
   int64_t seed = -1;    // < 0: a random seed, printed
   std::vector<std::string> stop_strings;
+  bool ignore_eos = false;
+  bool escape = false;  // -e: read backslash escapes in the prompt
+  bool quiet = false;   // --log-disable: nothing on stderr but warnings and errors
   SamplingParams sampling;
   RopeOptions rope;
 };
@@ -56,7 +60,14 @@ std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded);
 // tokenizer.json post-processor does not, as DeepSeek's does not).
 std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text);
 
+// -e: \n, \r, \t, \\, \", \' and \xHH as the characters they stand for; any other backslash is kept.
+std::string process_escapes(std::string_view text);
+
+// generation_config.json's sampling values (HF's generate() takes its defaults from it) for every flag not given;
+// called by load_for_generation.
+void apply_generation_config(GenerationOptions& options, const nlohmann::json& generation_config);
+
 Sampler make_sampler(GenerationOptions& options);  // resolves a random seed and reports it on stderr
-void print_speed(const GenerationStats& stats);    // stderr, after a generation
+void print_speed(const GenerationStats& stats, const GenerationOptions& options);  // stderr, unless quiet
 
 }  // namespace dsmoe::cli

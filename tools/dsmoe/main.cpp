@@ -9,10 +9,18 @@
 int main(int argc, char** argv) {
   const std::unique_ptr<dsmoe::cli::DsmoeApp> d = dsmoe::cli::make_app();
   try {
+    dsmoe::cli::check_single_dash_words(argc, argv);
+  } catch (const dsmoe::Error& e) {
+    std::cerr << "dsmoe: error: " << e.what() << "\n";
+    return 1;
+  }
+  try {
     d->app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return d->app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return d->app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return d->app.exit(e);
   } catch (const CLI::ParseError& e) {
     dsmoe::cli::report_parse_error(*d, e);
