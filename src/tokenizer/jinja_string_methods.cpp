@@ -25,6 +25,8 @@ std::u32string code_points_of(const Value& v, const char* function) {
 std::pair<size_t, size_t> search_range(const Arguments& args, size_t first, size_t length, bool* empty_range) {
   auto adjust = [length](const Value& v, int64_t fallback) {
     if (v.is_none() || v.is_undefined()) return fallback;
+    // Python: "slice indices must be integers or None" ('abc'.startswith('a', 'x') and 1.5 are TypeErrors).
+    if (!v.is_int() && !v.is_bool()) render_fail("slice indices must be integers or None or have an __index__ method");
     int64_t i = v.as_int();
     if (i < 0) i = std::max<int64_t>(i + static_cast<int64_t>(length), 0);
     return i;

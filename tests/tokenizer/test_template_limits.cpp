@@ -88,5 +88,16 @@ TEST(TemplateLimits, StringsListsAndOutputOfGigabytesAreRefusedBeforeTheyAreBuil
   expect_refused("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", {"the template's output would build"});
 }
 
+// Found by fuzz/chat_template.cpp: a start or end that is not an integer reached std::get and escaped as
+// std::bad_variant_access (the CLI's "internal error"). Python raises a TypeError; so does the engine.
+TEST(TemplateLimits, NonIntegerSliceIndicesAreTypeErrors) {
+  for (const char* source : {"{{ 'abc'.startswith('a', 'x') }}", "{{ 'abc'.endswith('c', 0, 1.5) }}",
+                             "{{ 'abc'.find('b', []) }}", "{{ 'abc'.count('a', {}) }}"}) {
+    expect_refused(source, {"slice indices must be integers or None"});
+  }
+  EXPECT_EQ(render("{{ 'abc'.startswith('b', 1) }} {{ 'abc'.find('c', true) }} {{ 'abc'.count('a', none) }}"),
+            "True 2 1");
+}
+
 }  // namespace
 }  // namespace dsmoe
