@@ -26,6 +26,8 @@ const char* stop_reason_text(StopReason reason) {
       return "token limit";
     case StopReason::kContextFull:
       return "context full";
+    case StopReason::kCancelled:
+      return "cancelled";
   }
   return "?";
 }
@@ -68,7 +70,12 @@ GenerationStats Generator::generate(const GenerationRequest& request, Sampler& s
   last_only.all_logits = false;
   ForwardResult step;  // reused: a decode step allocates nothing
   std::vector<int32_t> next(1);
+  const auto cancelled = [&] { return request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed); };
   for (;;) {
+    if (cancelled()) {
+      stats.reason = StopReason::kCancelled;
+      break;
+    }
     if (request.max_new_tokens >= 0 && stats.generated_tokens >= request.max_new_tokens) {
       stats.reason = StopReason::kMaxTokens;
       break;

@@ -3,6 +3,7 @@
 // a chat turn prefills only the new tokens.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,7 +17,7 @@ namespace dsmoe {
 
 class Tokenizer;
 
-enum class StopReason { kEndOfSequence, kStopString, kMaxTokens, kContextFull };
+enum class StopReason { kEndOfSequence, kStopString, kMaxTokens, kContextFull, kCancelled };
 const char* stop_reason_text(StopReason reason);
 
 struct GenerationStats {
@@ -34,6 +35,9 @@ struct GenerationRequest {
   int64_t max_new_tokens = 256;  // < 0: until the end token or a full context
   std::vector<std::string> stop_strings;
   std::vector<int32_t> end_tokens;  // generation stops when one is sampled
+  // Read before each token (and after the prefill); once true, generation stops with kCancelled. An atomic so that
+  // a signal handler or another thread may set it.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class Generator {

@@ -70,7 +70,7 @@ def main():
 
         quiet = dsmoe(binary, "run", "-p", "And God said", "-n", "3", "--log-disable")
         check("--log-disable: no seed, no speed on stderr",
-              quiet.returncode == 0 and "tokens/s" not in quiet.stderr and "seed" not in quiet.stderr, quiet.stderr)
+              quiet.returncode == 0 and "tokens per second" not in quiet.stderr and "seed" not in quiet.stderr, quiet.stderr)
 
         # generation_config.json: the shipped one samples (do_sample, temperature 0.7); a copy that says
         # do_sample false is greedy, the same as --temp 0; a flag overrides the file.

@@ -1,4 +1,5 @@
 // dsmoe run: generate text from a prompt (-p, -f or stdin), streamed to stdout as it is produced.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -7,6 +8,8 @@
 #include "core/errors.h"
 #include "core/text_file.h"
 #include "generation_options.h"
+#include "timings.h"
+#include "wait_notice.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -28,6 +31,7 @@ std::string read_prompt(const RunArgs& args) {
 }
 
 int run_generation(RunArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
   const std::string prompt = args.generation.escape ? process_escapes(read_prompt(args)) : read_prompt(args);
   LoadedModel loaded = load_for_generation(args.generation);
   Sampler sampler = make_sampler(args.generation);
@@ -38,14 +42,30 @@ int run_generation(RunArgs& args) {
   request.max_new_tokens = args.generation.max_new_tokens;
   request.stop_strings = args.generation.stop_strings;
   request.end_tokens = loaded.end_tokens;
-  if (args.display_prompt) std::cout << prompt << std::flush;
-  const GenerationStats stats =
-      generator.generate(request, sampler, [](std::string_view text) { std::cout << text << std::flush; });
-  std::cout << "\n";
+  // The prompt is shown when the reply starts, so that the notice of a long prefill does not draw over it.
+  WaitNotice prefill_notice(cat("prompt: ", request.tokens.size(), " tokens"), !args.generation.quiet);
+  bool started = false;
+  const GenerationStats stats = generator.generate(request, sampler, [&](std::string_view text) {
+    if (!started) {
+      prefill_notice.stop();
+      if (args.display_prompt) std::cout << prompt;
+      started = true;
+    }
+    std::cout << text << std::flush;
+  });
+  std::cout << "\n" << std::flush;
   if (stats.reason == StopReason::kContextFull) {
     std::cerr << "dsmoe: stopped: the context of " << loaded.context << " tokens is full (raise --ctx)\n";
   }
-  print_speed(stats, args.generation);
+  if (!args.generation.quiet) {
+    Timings timings;
+    timings.load_seconds = loaded.model->load_seconds();
+    timings.add(stats);
+    timings.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << "\n";
+    print_timings(timings, std::cerr);
+    std::cerr << "dsmoe: stop: " << stop_reason_text(stats.reason) << "\n";
+  }
   if (!args.ids_out.empty()) {
     std::ofstream out(args.ids_out);
     if (!out) fail(args.ids_out, ": cannot create");

@@ -12,6 +12,7 @@
 #include "io/json_file.h"
 #include "model/config.h"
 #include "flag_checks.h"
+#include "wait_notice.h"
 
 namespace dsmoe::cli {
 
@@ -61,10 +62,13 @@ std::string default_model_dir() {
   fail("no model given: pass -m DIR or set DSMOE_MODEL (the shipped model was expected at ", shipped.string(), ")");
 }
 
-ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope) {
+ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope, bool quiet) {
   if (model_dir.empty()) model_dir = default_model_dir();
   ModelAndTokenizer loaded;
-  loaded.model = Model::load(model_dir, rope.load_options());
+  {
+    WaitNotice notice("loading " + model_dir, !quiet);
+    loaded.model = Model::load(model_dir, rope.load_options());
+  }
   loaded.tokenizer = loaded.model->tokenizer();
   if (loaded.tokenizer == nullptr)
     fail(model_dir, ": the model has no tokenizer (tokenizer.json, or tokenizer.ggml.* in a GGUF)");
@@ -97,7 +101,7 @@ std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded) {
 
 LoadedModel load_for_generation(GenerationOptions& o) {
   LoadedModel loaded;
-  ModelAndTokenizer pair = load_model_and_tokenizer(o.model_dir, o.rope);
+  ModelAndTokenizer pair = load_model_and_tokenizer(o.model_dir, o.rope, o.quiet);
   loaded.model = std::move(pair.model);
   loaded.tokenizer = std::move(pair.tokenizer);
   const ModelConfig& config = loaded.model->config();

@@ -51,7 +51,8 @@ struct ModelAndTokenizer {
   std::unique_ptr<Model> model;
   const Tokenizer* tokenizer = nullptr;  // owned by the model
 };
-ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope);
+// Loading shows a notice on a terminal when it takes more than a second, unless quiet.
+ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOptions& rope, bool quiet = false);
 int64_t resident_bytes();  // this process's resident memory (VmRSS), 0 when unknown
 // BOS from the tokenizer, else config.json's bos_token_id.
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded);
