@@ -4,7 +4,7 @@
 #include "core/errors.h"
 #include "fuzz_input.h"
 #include "io/json_file.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parts = dsmoe::fuzz::split_input(data, size, 2);

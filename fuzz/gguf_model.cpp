@@ -4,7 +4,7 @@
 #include "fuzz_input.h"
 #include "loaders/model_files.h"
 #include "model/weights.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static dsmoe::fuzz::MemoryFile file;

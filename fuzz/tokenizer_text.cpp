@@ -9,7 +9,7 @@
 
 #include "core/errors.h"
 #include "fuzz_input.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include "loaders/gguf_pre_tokenizers.h"
 #include "loaders/gguf_vocab.h"
 #include "loaders/gguf_vocab_internal.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 namespace dsmoe {
 

@@ -5,7 +5,7 @@
 #include "loaders/model_files.h"
 #include "loaders/rope_config.h"
 #include "model/transformer.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 

@@ -1,10 +1,10 @@
-#include "runtime/chat_session.h"
+#include "dsmoe/chat_session.h"
 
 #include <algorithm>
 
 #include "core/errors.h"
-#include "tokenizer/chat_template.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/chat_template.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {
@@ -39,7 +39,7 @@ std::string ChatSession::render(const nlohmann::json& messages, bool add_generat
   return template_.render(chat_template_context(tokenizer_config_, messages, add_generation_prompt));
 }
 
-std::vector<int32_t> ChatSession::prompt_tokens(const nlohmann::json& messages, std::string& text) const {
+std::vector<int32_t> ChatSession::turn_tokens(const nlohmann::json& messages, std::string& text) const {
   text = render(messages, /*add_generation_prompt=*/true);
   // The template writes the special tokens itself, as HF's apply_chat_template assumes.
   if (text_.empty() || !text.starts_with(text_)) return tokenizer_.encode(text, /*add_special_tokens=*/false);
@@ -75,7 +75,7 @@ ChatTurn ChatSession::send(const std::string& user_text, const ChatTurnOptions& 
   nlohmann::json messages = messages_;
   messages.push_back(message("user", user_text));
   std::string prompt_text;
-  std::vector<int32_t> tokens = prompt_tokens(messages, prompt_text);
+  std::vector<int32_t> tokens = turn_tokens(messages, prompt_text);
   if (int64_t(tokens.size()) > budget) {
     const size_t keep = first_droppable();
     nlohmann::json alone(messages.begin(), messages.begin() + long(keep));

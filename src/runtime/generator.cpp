@@ -1,11 +1,11 @@
-#include "runtime/generator.h"
+#include "dsmoe/generator.h"
 
 #include <algorithm>
 #include <chrono>
 
 #include "core/errors.h"
 #include "runtime/stop_strings.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "core/errors.h"
 #include "core/text_file.h"
-#include "runtime/sampler.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/sampler.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/sampler.h"
+#include "dsmoe/sampler.h"
 
 #include <algorithm>
 #include <cmath>

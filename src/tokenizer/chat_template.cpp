@@ -1,4 +1,4 @@
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 #include "core/errors.h"
 #include "tokenizer/jinja_interpreter.h"

@@ -1,6 +1,6 @@
 // DecodeStream (declared in tokenizer.h): HF's step_decode_stream.
 #include "core/errors.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace dsmoe {

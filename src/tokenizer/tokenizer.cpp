@@ -1,4 +1,4 @@
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 #include <filesystem>
 

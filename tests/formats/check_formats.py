@@ -627,8 +627,8 @@ def case_llama_cpp_quantized(env):
     f16 scale or one int8 quant, after which each engine carries its own quantization noise. (Measured: a single
     quantized matmul agrees with ggml's runtime to ~1e-7; 1-ulp noise injected into a NumPy model of llama.cpp
     reproduces the whole-model gap exactly.) So the check is on the noise itself: both engines are compared with
-    the same weights dequantized to F32 (where they agree to ~3e-7), dsmoe's distance must not exceed llama.cpp's
-    own by more than half, the two must be within that noise of each other, and greedy tokens may part only at a
+    the same weights dequantized to F32 (where they agree to ~3e-7), dsmoe's distance must be at most twice
+    llama.cpp's own (medians over 24 sequences), the two must be within that noise of each other, and greedy tokens may part only at a
     near-tie within it."""
     prompt_text = "And God said, Let there be light"
     files = [("q8_0", env.convert(SHIPPED, "q8_0", "kjv_q8_0.gguf")),
@@ -641,8 +641,10 @@ def case_llama_cpp_quantized(env):
             # The noise of one sequence depends on whether an activation flip happens in it (one seed gave dsmoe
             # 2.1e-2 against llama.cpp's 8.6e-3, others the reverse; dsmoe's scalar kernels, bit-equal to ggml's
             # generic code, fail the single-sequence check as often), so each engine's noise is its median over
-            # twelve 16-token sequences.
-            sequences = [[int(i) for i in env.rng.integers(0, 4094, size=16)] for _ in range(12)]
+            # 24 16-token sequences. The per-sequence noise is heavy-tailed: over 13 seeds the ratio of the two
+            # medians of 12 ranged 0.60..1.57 with no side favoured (a bound of 1.5x failed q8_0 1 run in 6);
+            # 24 sequences narrow that spread by ~1/sqrt(2), and 2x still refuses a wrong layout or scale (10x+).
+            sequences = [[int(i) for i in env.rng.integers(0, 4094, size=16)] for _ in range(24)]
             exact = [env.llama_logits(dequantized, ids) for ids in sequences]
             ours_q = [env.logits(path, ids) for ids in sequences]
             theirs_q = [env.llama_logits(path, ids) for ids in sequences]
@@ -651,10 +653,10 @@ def case_llama_cpp_quantized(env):
                        TOL_LLAMA["f32"])
             noise_llama = float(np.median([rel_err(t, e) for t, e in zip(theirs_q, exact)]))
             noise_ours = float(np.median([rel_err(o, e) for o, e in zip(ours_q, exact)]))
-            env.report(f"{label}: llama.cpp's quantization noise (quantized vs dequantized, median of 12)", noise_llama)
-            env.report(f"{label}: dsmoe's quantization noise (quantized vs dequantized, median of 12)", noise_ours,
-                       1.5 * noise_llama + 1e-4)
-            env.report(f"{label}: dsmoe vs llama.cpp, quantized (median of 12)",
+            env.report(f"{label}: llama.cpp's quantization noise (quantized vs dequantized, median of 24)", noise_llama)
+            env.report(f"{label}: dsmoe's quantization noise (quantized vs dequantized, median of 24)", noise_ours,
+                       2.0 * noise_llama + 1e-4)
+            env.report(f"{label}: dsmoe vs llama.cpp, quantized (median of 24)",
                        float(np.median([rel_err(o, t) for o, t in zip(ours_q, theirs_q)])), 2.5 * noise_llama + 1e-4)
             greedy_compare(env, label, path, prompt_text, noise_llama)
         except Failure as e:

@@ -15,7 +15,7 @@
 #include "loaders/hf_config.h"
 #include "model/kv_cache.h"
 #include "support/bad_input.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

@@ -19,7 +19,7 @@
 #include "core/errors.h"
 #include "loaders/gguf_vocab.h"
 #include "support/bad_input.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "core/errors.h"
 #include "runtime/passkey.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

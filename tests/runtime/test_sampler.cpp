@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "runtime/sampler.h"
+#include "dsmoe/sampler.h"
 
 namespace dsmoe {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "core/errors.h"
 #include "support/bad_input.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/errors.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 namespace {
 

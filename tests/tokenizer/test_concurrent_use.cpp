@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "tokenizer/chat_template.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/chat_template.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

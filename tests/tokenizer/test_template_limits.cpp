@@ -8,7 +8,7 @@
 #include <string>
 
 #include "support/bad_input.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 namespace dsmoe {
 namespace {

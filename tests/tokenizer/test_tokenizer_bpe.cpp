@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "test_tokenizer_fixtures.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "support/bad_input.h"
 #include "test_tokenizer_fixtures.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "test_tokenizer_fixtures.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace dsmoe {

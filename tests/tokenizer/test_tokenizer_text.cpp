@@ -7,7 +7,7 @@
 
 #include "test_tokenizer_fixtures.h"
 #include "tokenizer/pattern.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace dsmoe {

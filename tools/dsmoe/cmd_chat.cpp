@@ -15,9 +15,9 @@
 #include "core/errors.h"
 #include "core/text_file.h"
 #include "generation_options.h"
-#include "runtime/chat_session.h"
+#include "dsmoe/chat_session.h"
 #include "timings.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 #include "wait_notice.h"
 
 namespace dsmoe::cli {

@@ -14,7 +14,7 @@
 #include "passkey_filler_text.h"
 #include "rope_options.h"
 #include "runtime/passkey.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 #include "flag_checks.h"
 
 namespace dsmoe::cli {

@@ -15,7 +15,7 @@
 #include "model/config.h"
 #include "rope_options.h"
 #include "runtime/perplexity.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 #include "flag_checks.h"
 
 namespace dsmoe::cli {

@@ -14,7 +14,7 @@
 #include "core/text_file.h"
 #include "io/json_file.h"
 #include "loaders/model_files.h"
-#include "tokenizer/chat_template.h"
+#include "dsmoe/chat_template.h"
 
 namespace dsmoe::cli {
 namespace {

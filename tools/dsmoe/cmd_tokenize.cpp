@@ -14,7 +14,7 @@
 #include "io/json_file.h"
 #include "loaders/model_files.h"
 #include "token_ids.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe::cli {
 namespace {

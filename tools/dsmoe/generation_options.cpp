@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "io/json_file.h"
 #include "model/config.h"
+#include "dsmoe/prompt.h"
 #include "flag_checks.h"
 #include "wait_notice.h"
 
@@ -105,26 +106,7 @@ LoadedModel load_for_generation(GenerationOptions& o) {
   loaded.model = std::move(pair.model);
   loaded.tokenizer = std::move(pair.tokenizer);
   const ModelConfig& config = loaded.model->config();
-  auto add_end = [&](int64_t id) {
-    if (id >= 0 && id < config.vocab_size &&
-        std::find(loaded.end_tokens.begin(), loaded.end_tokens.end(), int32_t(id)) == loaded.end_tokens.end()) {
-      loaded.end_tokens.push_back(int32_t(id));
-    }
-  };
-  if (auto eos = loaded.tokenizer->eos_id()) add_end(*eos);
-  if (config.eos_token_id) add_end(*config.eos_token_id);
-  {
-    const nlohmann::json& json = loaded.model->generation_config();
-    if (json.contains("eos_token_id")) {
-      const auto& eos = json["eos_token_id"];
-      if (eos.is_number_integer()) add_end(eos.get<int64_t>());
-      if (eos.is_array()) {
-        for (const auto& id : eos) {
-          if (id.is_number_integer()) add_end(id.get<int64_t>());
-        }
-      }
-    }
-  }
+  loaded.end_tokens = end_tokens(*loaded.model);
   apply_generation_config(o, loaded.model->generation_config());
   if (o.ignore_eos) {
     o.sampling.suppress_tokens.insert(o.sampling.suppress_tokens.end(), loaded.end_tokens.begin(),
@@ -218,17 +200,6 @@ std::string process_escapes(std::string_view text) {
     }
   }
   return out;
-}
-
-std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text) {
-  std::vector<int32_t> tokens = tokenizer.encode(text, /*add_special_tokens=*/true);
-  const auto& config = tokenizer.config_json();
-  const bool add_bos = config.is_object() && config.contains("add_bos_token") && config["add_bos_token"].is_boolean() &&
-                       config["add_bos_token"].get<bool>();
-  if (add_bos && tokenizer.bos_id() && (tokens.empty() || tokens.front() != *tokenizer.bos_id())) {
-    tokens.insert(tokens.begin(), *tokenizer.bos_id());
-  }
-  return tokens;
 }
 
 Sampler make_sampler(GenerationOptions& o) {

@@ -12,9 +12,10 @@
 
 #include "dsmoe/dsmoe.h"
 #include "rope_options.h"
-#include "runtime/generator.h"
-#include "runtime/sampler.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/generator.h"
+#include "dsmoe/prompt.h"
+#include "dsmoe/sampler.h"
+#include "dsmoe/tokenizer.h"
 
 namespace dsmoe::cli {
 
@@ -56,10 +57,6 @@ ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOpt
 int64_t resident_bytes();  // this process's resident memory (VmRSS), 0 when unknown
 // BOS from the tokenizer, else config.json's bos_token_id.
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded);
-// A raw prompt as transformers tokenizes it: the post-processor's special tokens, and BOS in front when
-// tokenizer_config.json says add_bos_token (transformers' Llama-style tokenizers add it even when the
-// tokenizer.json post-processor does not, as DeepSeek's does not).
-std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, const std::string& text);
 
 // -e: \n, \r, \t, \\, \", \' and \xHH as the characters they stand for; any other backslash is kept.
 std::string process_escapes(std::string_view text);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <ostream>
 
-#include "runtime/generator.h"
+#include "dsmoe/generator.h"
 
 namespace dsmoe::cli {
 

@@ -13,7 +13,7 @@
 
 #include "core/errors.h"
 #include "loaders/gguf_vocab.h"
-#include "tokenizer/tokenizer.h"
+#include "dsmoe/tokenizer.h"
 
 namespace {
 

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/generator.h"
+#include "dsmoe/generator.h"
 
 namespace dsmoe {
 
@@ -61,7 +61,7 @@ class ChatSession {
   std::string render(const nlohmann::json& messages, bool add_generation_prompt) const;
   // The tokens of `messages` with the generation prompt: the previous turn's tokens and the new text after it
   // when the render continues the previous one, else the whole render tokenized afresh. Sets `text`.
-  std::vector<int32_t> prompt_tokens(const nlohmann::json& messages, std::string& text) const;
+  std::vector<int32_t> turn_tokens(const nlohmann::json& messages, std::string& text) const;
   size_t first_droppable() const;  // index of the first message a context shift may drop
   // The assistant message to store for `reply` after a turn whose prompt text was `prompt_text`.
   std::string stored_reply(const std::string& prompt_text, const std::string& reply) const;

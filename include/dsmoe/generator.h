@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dsmoe/dsmoe.h"
-#include "runtime/sampler.h"
+#include "dsmoe/sampler.h"
 
 namespace dsmoe {
 
