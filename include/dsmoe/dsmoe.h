@@ -18,10 +18,9 @@
 
 namespace dsmoe {
 
-struct ModelConfig;
 class Tokenizer;
-class Transformer;
-class KvCache;
+class KvCache;       // internal: the cache behind a Session
+class ModelAccess;   // internal: the library's own access to a Model's configuration and layers
 
 // n <= 0 uses every core. Results are bit-identical for any thread count.
 void set_num_threads(int n);
@@ -58,6 +57,27 @@ struct LoadOptions {
   CacheType cache_type = CacheType::kF16;  // the KV cache type of sessions on this model unless they say otherwise
 };
 
+// What a model is, in plain numbers (config.json's names).
+struct ModelInfo {
+  std::string model_type;  // "deepseek", "llama"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;
+  int64_t max_position_embeddings = 0;  // after --rope-* overrides: the context a session gets by default
+  int64_t n_routed_experts = 0;         // 0 for a dense model
+  int64_t num_experts_per_tok = 0;
+  int64_t n_shared_experts = 0;
+  double rope_theta = 0;
+  std::string rope_scaling;  // "none", "linear", "dynamic", "yarn", "llama3", "longrope"
+  std::optional<int64_t> bos_token_id;
+  std::optional<int64_t> eos_token_id;
+  int64_t parameters = 0;         // every weight
+  int64_t active_parameters = 0;  // the weights one token runs through (shared and top-k routed experts)
+};
+
 class Model {
  public:
   // An HF folder (config.json, model.safetensors or the shards of model.safetensors.index.json, tokenizer.json)
@@ -65,8 +85,7 @@ class Model {
   static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
   ~Model();
 
-  const ModelConfig& config() const;
-  const Transformer& transformer() const;
+  ModelInfo info() const;
   const std::string& directory() const;  // the path given to load (a folder or a .gguf file)
   const std::string& path() const;
   const std::string& description() const;  // the format in words: "GGUF v3, file type 15, 291 tensors"
@@ -77,6 +96,7 @@ class Model {
   CacheType cache_type() const;  // LoadOptions::cache_type
 
  private:
+  friend class ModelAccess;
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

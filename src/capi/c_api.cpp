@@ -1,5 +1,6 @@
 // The C API of include/dsmoe/dsmoe_c.h: each handle owns the C++ object it stands for, every entry point turns
 // exceptions into a return value and a message for dsmoe_last_error(), and nothing C++ crosses the boundary.
+#include "model/model_access.h"
 #include "dsmoe/dsmoe_c.h"
 
 #include <algorithm>
@@ -92,7 +93,7 @@ dsmoe::SamplingParams sampling_params(const dsmoe_sampling_params* c) {
 }
 
 int64_t context_or_default(const dsmoe_model* model, int64_t context) {
-  return context > 0 ? context : model->model->config().max_position_embeddings;
+  return context > 0 ? context : dsmoe::model_config(*model->model).max_position_embeddings;
 }
 
 // Wraps a C callback as the generator's text sink; a non-zero return sets the cancel flag.
@@ -163,11 +164,11 @@ dsmoe_model* dsmoe_model_load(const char* path, const dsmoe_load_params* params)
 void dsmoe_model_free(dsmoe_model* model) { delete model; }
 
 int64_t dsmoe_model_context_length(const dsmoe_model* model) {
-  return model != nullptr ? model->model->config().max_position_embeddings : -1;
+  return model != nullptr ? dsmoe::model_config(*model->model).max_position_embeddings : -1;
 }
 
 int64_t dsmoe_model_vocab_size(const dsmoe_model* model) {
-  return model != nullptr ? model->model->config().vocab_size : -1;
+  return model != nullptr ? dsmoe::model_config(*model->model).vocab_size : -1;
 }
 
 const char* dsmoe_model_description(const dsmoe_model* model) {

@@ -4,6 +4,8 @@
 #include "dsmoe/dsmoe.h"
 #include "loaders/model_files.h"
 #include "loaders/rope_config.h"
+#include "model/model_access.h"
+#include "model/model_stats.h"
 #include "model/transformer.h"
 #include "dsmoe/tokenizer.h"
 
@@ -39,8 +41,32 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
-const ModelConfig& Model::config() const { return impl_->transformer->config(); }
-const Transformer& Model::transformer() const { return *impl_->transformer; }
+const ModelConfig& ModelAccess::config(const Model& model) { return model.impl_->transformer->config(); }
+const Transformer& ModelAccess::transformer(const Model& model) { return *model.impl_->transformer; }
+
+ModelInfo Model::info() const {
+  const ModelConfig& c = impl_->transformer->config();
+  const ParameterCounts counts = count_parameters(c);
+  ModelInfo info;
+  info.model_type = c.model_type;
+  info.vocab_size = c.vocab_size;
+  info.hidden_size = c.hidden_size;
+  info.num_hidden_layers = c.num_hidden_layers;
+  info.num_attention_heads = c.num_attention_heads;
+  info.num_key_value_heads = c.num_key_value_heads;
+  info.head_dim = c.head_dim;
+  info.max_position_embeddings = c.max_position_embeddings;
+  info.n_routed_experts = c.n_routed_experts;
+  info.num_experts_per_tok = c.num_experts_per_tok;
+  info.n_shared_experts = c.n_shared_experts;
+  info.rope_theta = c.rope_theta;
+  info.rope_scaling = to_string(c.rope_scaling.type);
+  info.bos_token_id = c.bos_token_id;
+  info.eos_token_id = c.eos_token_id;
+  info.parameters = counts.total;
+  info.active_parameters = counts.active;
+  return info;
+}
 const std::string& Model::directory() const { return impl_->files.path; }
 const std::string& Model::path() const { return impl_->files.path; }
 const std::string& Model::description() const { return impl_->files.description; }

@@ -1,3 +1,4 @@
+#include "model/model_access.h"
 #include "runtime/perplexity.h"
 
 #include <algorithm>
@@ -177,7 +178,7 @@ PerplexityResult evaluate_perplexity(const Model& model, const std::vector<int32
   const auto windows = plan_perplexity_windows(int64_t(text.size()), options.context, options.stride,
                                                options.bos.has_value());
   if (windows.empty()) fail("perplexity: ", text.size(), " text tokens leave no token to score");
-  const int64_t vocab = model.config().vocab_size;
+  const int64_t vocab = model_config(model).vocab_size;
   PerplexityResult result;
   result.windows = int64_t(windows.size());
   result.nll.assign(text.size(), kNaN);

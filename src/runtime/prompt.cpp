@@ -1,3 +1,4 @@
+#include "model/model_access.h"
 #include "dsmoe/prompt.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ std::vector<int32_t> prompt_tokens(const Tokenizer& tokenizer, std::string_view 
 
 std::vector<int32_t> end_tokens(const Model& model) {
   std::vector<int32_t> ends;
-  const int64_t vocab = model.config().vocab_size;
+  const int64_t vocab = model_config(model).vocab_size;
   auto add = [&](int64_t id) {
     if (id >= 0 && id < vocab && std::find(ends.begin(), ends.end(), int32_t(id)) == ends.end()) {
       ends.push_back(int32_t(id));
@@ -30,7 +31,7 @@ std::vector<int32_t> end_tokens(const Model& model) {
   if (const Tokenizer* tokenizer = model.tokenizer(); tokenizer != nullptr && tokenizer->eos_id()) {
     add(*tokenizer->eos_id());
   }
-  if (model.config().eos_token_id) add(*model.config().eos_token_id);
+  if (model_config(model).eos_token_id) add(*model_config(model).eos_token_id);
   const nlohmann::json& generation = model.generation_config();
   if (generation.is_object() && generation.contains("eos_token_id")) {
     const nlohmann::json& eos = generation["eos_token_id"];

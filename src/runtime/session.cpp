@@ -1,3 +1,4 @@
+#include "model/model_access.h"
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "dsmoe/dsmoe.h"
@@ -12,7 +13,7 @@ Session::Session(const Model& model, int64_t batch, int64_t context)
 Session::Session(const Model& model, int64_t batch, int64_t context, CacheType cache_type)
     : model_(model),
       cache_type_(cache_type),
-      cache_(std::make_unique<KvCache>(model.config(), batch, context, cache_dtype(cache_type))) {}
+      cache_(std::make_unique<KvCache>(model_config(model), batch, context, cache_dtype(cache_type))) {}
 
 Session::~Session() = default;
 
@@ -27,7 +28,7 @@ void Session::forward(const std::vector<int32_t>& tokens, const ForwardOptions& 
   if (tokens.empty() || int64_t(tokens.size()) % batch != 0) {
     fail("forward: ", tokens.size(), " tokens do not split into ", batch, " equal rows");
   }
-  model_.transformer().forward(tokens.data(), batch, int64_t(tokens.size()) / batch, *cache_, options, result);
+  model_transformer(model_).forward(tokens.data(), batch, int64_t(tokens.size()) / batch, *cache_, options, result);
 }
 
 size_t Session::cache_bytes() const { return cache_->bytes(); }

@@ -270,8 +270,8 @@ TEST(ModelLoad, TinyCheckpointLoads) {
   write_checkpoint(dir, TinyCheckpoint());
   const auto model = Model::load(dir.str());
   ASSERT_NE(model, nullptr);
-  EXPECT_EQ(model->config().hidden_size, 8);
-  EXPECT_EQ(model->config().n_routed_experts, 3);
+  EXPECT_EQ(model->info().hidden_size, 8);
+  EXPECT_EQ(model->info().n_routed_experts, 3);
   EXPECT_EQ(model->directory(), dir.str());
 }
 

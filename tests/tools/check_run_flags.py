@@ -51,6 +51,11 @@ def main():
         b, _ = ids(binary, work, "-p", "And God said", "--temp", "0", "-n", "4", "--ctx-size", "64")
         check("-c and --ctx-size are one flag", a == b and len(a["generated"]) == 4, f"{a} vs {b}")
 
+        # bench's default model is the 16B config built into the binary: it runs from any directory.
+        bench = subprocess.run([os.path.abspath(binary), "bench", "--layers", "1", "-p", "1", "-n", "1", "-r", "1"],
+                               capture_output=True, text=True, timeout=300, cwd=work)
+        check("bench without -m or --config runs the built-in 16B config from any directory",
+              bench.returncode == 0 and "deepseek-moe-16b-base (1/28 layers)" in bench.stdout, bench.stderr[-300:])
         help_text = dsmoe(binary, "run", "--help").stdout
         check("--help shows defaults", "=0.8\n" in help_text and "=40\n" in help_text, help_text[:600])
         version = dsmoe(binary, "--version")

@@ -22,6 +22,8 @@
 #include "core/parallel.h"
 #include "generation_options.h"
 #include "io/gguf_file.h"
+#include "bench_default_config.h"
+#include "io/json_file.h"
 #include "loaders/hf_config.h"
 #include "loaders/hf_weights.h"
 #include "loaders/model_files.h"
@@ -72,9 +74,12 @@ void check_range(const char* flag, int64_t value, int64_t low, int64_t high, con
     fail("bench: ", flag, " must be between ", low, " and ", high, note, ", found ", value);
 }
 
-std::string default_config_path() {
-  if (std::filesystem::exists(kDefaultConfig)) return kDefaultConfig;
-  return (std::filesystem::path(DSMOE_SOURCE_DIR) / kDefaultConfig).string();
+// --config's file, or the deepseek-moe-16b config built into the binary.
+ModelConfig bench_config(const std::string& config_path) {
+  if (!config_path.empty()) return load_model_config(config_path);
+  const std::string_view text(kBenchDefaultConfigJson);
+  const std::string source = std::string("the built-in ") + kDefaultConfig;
+  return parse_model_config(parse_json_text(text.data(), text.data() + text.size(), source), source);
 }
 
 // llama-quantize's name of a GGUF's general.file_type ("Q4_K_M"); empty when absent or not one of ours.
@@ -120,8 +125,8 @@ BenchModel load_files(const BenchArgs& args) {
 BenchModel load_random(const BenchArgs& args) {
   BenchModel m;
   const auto start = std::chrono::steady_clock::now();
-  const std::string config_path = args.config_path.empty() ? default_config_path() : args.config_path;
-  ModelConfig config = load_model_config(config_path);
+  const std::string config_path = args.config_path.empty() ? kDefaultConfig : args.config_path;
+  ModelConfig config = bench_config(args.config_path);
   const int64_t full_layers = config.num_hidden_layers;
   check_range("--layers", args.layers, 0, full_layers, " (0: all)");
   if (args.layers > 0) config.num_hidden_layers = args.layers;
@@ -148,7 +153,7 @@ BenchModel load_random(const BenchArgs& args) {
   m.info.model = name.str();
   m.transformer = std::make_unique<Transformer>(config, bind_hf_weights(config, m.random->store()));
   m.info.load_seconds = seconds_since(start);
-  m.description = "random weights of " + config_path;
+  m.description = "random weights of " + (args.config_path.empty() ? "the built-in " + config_path : config_path);
   return m;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "model/model_access.h"
 #include "commands.h"
 #include "core/errors.h"
 #include "generation_options.h"
@@ -70,7 +71,7 @@ int run_passkey(PasskeyArgs& a) {
   const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
   const auto& model = loaded.model;
   const auto& tokenizer = loaded.tokenizer;
-  const ModelConfig& config = model->config();
+  const ModelConfig& config = model_config(*model);
   const int64_t context = a.context > 0 ? a.context : config.max_position_embeddings;
   report_rope(*model, context, a.rope);
   const PasskeyBuilder builder(*tokenizer, filler, bos_token(loaded));

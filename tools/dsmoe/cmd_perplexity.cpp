@@ -7,6 +7,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "model/model_access.h"
 #include "commands.h"
 #include "core/errors.h"
 #include "core/text_file.h"
@@ -131,7 +132,7 @@ int run_perplexity(PerplexityArgs& a) {
   const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
   const auto& model = loaded.model;
   const auto& tokenizer = loaded.tokenizer;
-  const ModelConfig& config = model->config();
+  const ModelConfig& config = model_config(*model);
 
   PerplexityOptions o;
   o.context = given(a, "--ctx") ? a.context : config.max_position_embeddings;

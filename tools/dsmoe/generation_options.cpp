@@ -1,3 +1,4 @@
+#include "model/model_access.h"
 #include "generation_options.h"
 
 #include <cstdlib>
@@ -77,7 +78,7 @@ ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOpt
     std::cerr << "model: " << model_dir << " (" << loaded.model->description() << "), loaded in "
               << loaded.model->load_seconds() << " s, resident memory " << (resident_bytes() >> 20) << " MiB\n";
   }
-  const ModelConfig& config = loaded.model->config();
+  const ModelConfig& config = model_config(*loaded.model);
   if (loaded.tokenizer->vocab_size() > config.vocab_size) {
     fail(model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
          config.vocab_size);
@@ -96,7 +97,7 @@ int64_t resident_bytes() {
 
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded) {
   if (auto bos = loaded.tokenizer->bos_id()) return bos;
-  if (const auto& id = loaded.model->config().bos_token_id) return int32_t(*id);
+  if (const auto& id = model_config(*loaded.model).bos_token_id) return int32_t(*id);
   return std::nullopt;
 }
 
@@ -105,7 +106,7 @@ LoadedModel load_for_generation(GenerationOptions& o) {
   ModelAndTokenizer pair = load_model_and_tokenizer(o.model_dir, o.rope, o.quiet);
   loaded.model = std::move(pair.model);
   loaded.tokenizer = std::move(pair.tokenizer);
-  const ModelConfig& config = loaded.model->config();
+  const ModelConfig& config = model_config(*loaded.model);
   loaded.end_tokens = end_tokens(*loaded.model);
   apply_generation_config(o, loaded.model->generation_config());
   if (o.ignore_eos) {

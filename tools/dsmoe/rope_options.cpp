@@ -1,3 +1,4 @@
+#include "model/model_access.h"
 #include "rope_options.h"
 
 #include <iostream>
@@ -66,7 +67,7 @@ RopeOverrides RopeOptions::overrides() const {
 
 void report_rope(const Model& model, int64_t context, const RopeOptions& o) {
   if (!o.verbose) return;
-  std::cerr << describe_rope(model.config(), context) << "\n";
+  std::cerr << describe_rope(model_config(model), context) << "\n";
 }
 
 }  // namespace dsmoe::cli
