@@ -50,6 +50,7 @@ class Generator {
 
   const std::vector<int32_t>& cached_tokens() const { return cached_; }
   int64_t context() const { return session_.context(); }
+  const Session& session() const { return session_; }
 
  private:
   // Keeps the longest cached prefix of `tokens` (at least one token is left to feed) and returns

@@ -107,6 +107,7 @@ int run_chat(ChatArgs& args) {
   const ChatTemplate chat_template(template_source(args, *loaded.tokenizer, args.generation.model_dir));
   Sampler sampler = make_sampler(args.generation);
   Generator generator(*loaded.model, *loaded.tokenizer, loaded.context);
+  report_generation_setup(args.generation, *loaded.model, generator);
   ChatSession chat(generator, *loaded.tokenizer, chat_template, loaded.tokenizer->config_json(), loaded.end_tokens);
   chat.set_system(args.system);
 

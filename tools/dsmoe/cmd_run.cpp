@@ -36,6 +36,7 @@ int run_generation(RunArgs& args) {
   LoadedModel loaded = load_for_generation(args.generation);
   Sampler sampler = make_sampler(args.generation);
   Generator generator(*loaded.model, *loaded.tokenizer, loaded.context);
+  report_generation_setup(args.generation, *loaded.model, generator);
 
   GenerationRequest request;
   request.tokens = prompt_tokens(*loaded.tokenizer, prompt);

@@ -10,6 +10,8 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "core/parallel.h"
+#include "format.h"
 #include "io/json_file.h"
 #include "model/config.h"
 #include "dsmoe/prompt.h"
@@ -201,6 +203,16 @@ std::string process_escapes(std::string_view text) {
     }
   }
   return out;
+}
+
+void report_generation_setup(const GenerationOptions& o, const Model& model, const Generator& generator) {
+  if (!o.rope.verbose) return;
+  const ModelInfo info = model.info();
+  std::cerr << "model: " << info.model_type << ", " << with_commas(info.parameters) << " parameters, "
+            << with_commas(info.active_parameters) << " active per token; KV cache "
+            << human_bytes(int64_t(generator.session().cache_bytes())) << " ("
+            << cache_type_name(generator.session().cache_type()) << ", " << generator.context()
+            << " positions); threads " << num_threads() << "\n";
 }
 
 Sampler make_sampler(GenerationOptions& o) {

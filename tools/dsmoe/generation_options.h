@@ -65,6 +65,8 @@ std::string process_escapes(std::string_view text);
 // called by load_for_generation.
 void apply_generation_config(GenerationOptions& options, const nlohmann::json& generation_config);
 
+// -v: parameters, the KV cache's size and type, threads.
+void report_generation_setup(const GenerationOptions& options, const Model& model, const Generator& generator);
 Sampler make_sampler(GenerationOptions& options);  // resolves a random seed and reports it on stderr
 void print_speed(const GenerationStats& stats, const GenerationOptions& options);  // stderr, unless quiet
 
