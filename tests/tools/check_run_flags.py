@@ -56,6 +56,16 @@ def main():
                                capture_output=True, text=True, timeout=300, cwd=work)
         check("bench without -m or --config runs the built-in 16B config from any directory",
               bench.returncode == 0 and "deepseek-moe-16b-base (1/28 layers)" in bench.stdout, bench.stderr[-300:])
+        # Every command that needs a model defaults to the shipped one.
+        messages = os.path.join(work, "messages.json")
+        with open(messages, "w") as f:
+            json.dump([{"role": "user", "content": "Hello"}], f)
+        for command in (["tokenize", "-p", "In the beginning"], ["template", "--messages", messages],
+                        ["logits", "--ids", "1,2,3", "--out", os.path.join(work, "logits")], ["inspect"],
+                        ["run", "-p", "In", "-n", "1"]):
+            run = subprocess.run([os.path.abspath(binary), *command], capture_output=True, text=True, timeout=300,
+                                 cwd=work, env={**os.environ, "DSMOE_MODEL": ""})
+            check(f"{command[0]} without -m uses the shipped model", run.returncode == 0, run.stderr[-300:])
         help_text = dsmoe(binary, "run", "--help").stdout
         check("--help shows defaults", "=0.8\n" in help_text and "=40\n" in help_text, help_text[:600])
         version = dsmoe(binary, "--version")

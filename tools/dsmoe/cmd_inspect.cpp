@@ -5,6 +5,7 @@
 #include <map>
 
 #include "commands.h"
+#include "generation_options.h"
 #include "core/errors.h"
 #include "format.h"
 #include "io/tensor_store.h"
@@ -148,7 +149,7 @@ void print_memory(const ModelConfig& c, const std::map<std::string, int64_t>& by
 
 int run_inspect(const InspectArgs& args) {
   if (args.model_dir.empty() == args.config_path.empty())
-    fail("inspect: give exactly one of -m MODEL or --config FILE");
+    fail("inspect: give -m MODEL or --config FILE, not both");
   std::optional<ModelFiles> files;
   if (!args.model_dir.empty()) files = open_model_files(args.model_dir);
   const std::string config_path = !args.config_path.empty() ? args.config_path
@@ -189,7 +190,7 @@ Handler add_inspect_rope_command(CLI::App& inspect);
 
 Handler add_inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  app.add_option("-m,--model", args->model_dir, "model: a folder (config.json + safetensors) or a .gguf file");
+  app.add_option("-m,--model", args->model_dir, "model: a folder (config.json + safetensors) or a .gguf file (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("--config", args->config_path, "a config.json alone, no weights needed");
   app.add_option("--batch", args->batch, "batch size for the shapes shown")->check(integer_in(1, kMaxTokens));
   app.add_option("--seq", args->seq, "sequence length (default: max_position_embeddings)")
@@ -197,7 +198,11 @@ Handler add_inspect_command(CLI::App& app) {
   // Without the `rope` subcommand, inspect is the module tree as it always was.
   const Handler rope = add_inspect_rope_command(app);
   const CLI::App* rope_app = app.get_subcommand("rope");
-  return [args, rope, rope_app] { return rope_app->parsed() ? rope() : run_inspect(*args); };
+  return [args, rope, rope_app] {
+    if (rope_app->parsed()) return rope();
+    if (args->model_dir.empty() && args->config_path.empty()) args->model_dir = default_model_dir();
+    return run_inspect(*args);
+  };
 }
 
 }  // namespace dsmoe::cli

@@ -8,6 +8,7 @@
 
 #include "model/model_access.h"
 #include "commands.h"
+#include "generation_options.h"
 #include "rope_options.h"
 #include "core/errors.h"
 #include "core/text_file.h"
@@ -126,7 +127,7 @@ int run_logits(const LogitsArgs& args) {
 
 Handler add_logits_command(CLI::App& app) {
   auto args = std::make_shared<LogitsArgs>();
-  app.add_option("-m,--model", args->model_dir, "model directory")->required();
+  app.add_option("-m,--model", args->model_dir, "model: a folder or a .gguf file (default: $DSMOE_MODEL, else the shipped model)");
   args->rope.cache_type = "f32";  // a measurement: HF's float32 computation unless asked otherwise
   add_rope_options(app, args->rope);
   app.add_option("--ids", args->ids, "token ids: rows separated by ';', ids by ','");
@@ -136,7 +137,10 @@ Handler add_logits_command(CLI::App& app) {
   app.add_flag("--routing", args->routing, "also write the chosen experts and weights per MoE layer");
   app.add_option("--prefill", args->prefill, "also write logits_decode.npy: prefill K tokens, then decode one by one")
       ->check(token_count());
-  return [args] { return run_logits(*args); };
+  return [args] {
+    if (args->model_dir.empty()) args->model_dir = default_model_dir();
+    return run_logits(*args);
+  };
 }
 
 }  // namespace dsmoe::cli

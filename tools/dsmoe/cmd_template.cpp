@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "generation_options.h"
 #include "core/errors.h"
 #include "core/text_file.h"
 #include "io/json_file.h"
@@ -92,13 +93,18 @@ int run_template(const TemplateArgs& args) {
 
 Handler add_template_command(CLI::App& app) {
   auto args = std::make_shared<TemplateArgs>();
-  app.add_option("-m,--model", args->model_dir, "model directory (reads tokenizer_config.json)");
+  app.add_option("-m,--model", args->model_dir, "model directory (reads tokenizer_config.json; default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("--tokenizer-config", args->tokenizer_config_path, "a tokenizer_config.json instead of -m");
   app.add_option("--template", args->template_path, "a Jinja template file instead of the config's chat_template");
   app.add_option("--messages", args->messages_path, "JSON: a list of messages, or {\"messages\": [...], vars...}")
       ->required();
   app.add_flag("--add-generation-prompt", args->add_generation_prompt, "end with the assistant turn's header");
-  return [args] { return run_template(*args); };
+  return [args] {
+    if (args->model_dir.empty() && args->tokenizer_config_path.empty() && args->template_path.empty()) {
+      args->model_dir = default_model_dir();
+    }
+    return run_template(*args);
+  };
 }
 
 }  // namespace dsmoe::cli

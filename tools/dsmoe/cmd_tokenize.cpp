@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "generation_options.h"
 #include "core/errors.h"
 #include "core/text_file.h"
 #include "io/json_file.h"
@@ -102,7 +103,7 @@ std::unique_ptr<Tokenizer> gguf_tokenizer(const std::string& path) {
 }
 
 int run_tokenize(const TokenizeArgs& a) {
-  if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give either -m MODEL or --tokenizer FILE");
+  if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give -m MODEL or --tokenizer FILE, not both");
   if (!a.prompt.empty() && !a.file.empty()) fail("tokenize: give text with -p or -f, not both");
   const auto tok = !a.tokenizer_path.empty()   ? Tokenizer::load(a.tokenizer_path)
                    : is_gguf_path(a.model_dir) ? gguf_tokenizer(a.model_dir)
@@ -137,7 +138,7 @@ int run_tokenize(const TokenizeArgs& a) {
 
 Handler add_tokenize_command(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
-  app.add_option("-m,--model", args->model_dir, "model: a folder holding tokenizer.json, or a .gguf file");
+  app.add_option("-m,--model", args->model_dir, "model: a folder holding tokenizer.json, or a .gguf file (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("--tokenizer", args->tokenizer_path, "a tokenizer.json file");
   app.add_option("-p,--prompt", args->prompt, "the text (default: read -f FILE or stdin)");
   app.add_option("-f,--file", args->file, "read the text (or ids) from this file");
@@ -146,7 +147,10 @@ Handler add_tokenize_command(CLI::App& app) {
   app.add_flag("--decode", args->decode, "ids in (a JSON array, or comma/space separated), text out");
   app.add_flag("--skip-special", args->skip_special, "with --decode: drop special tokens");
   app.add_flag("--timing", args->timing, "encode 5 times; print the first and best time and MB/s to stderr as JSON");
-  return [args]() { return run_tokenize(*args); };
+  return [args]() {
+    if (args->model_dir.empty() && args->tokenizer_path.empty()) args->model_dir = default_model_dir();
+    return run_tokenize(*args);
+  };
 }
 
 }  // namespace dsmoe::cli

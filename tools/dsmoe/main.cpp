@@ -6,13 +6,22 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 
+namespace {
+
+// Input errors (a file, a key, a flag) exit 1; anything else is a bug of ours and exits 2.
+int report_error(const std::exception& error, bool input_error) {
+  std::cerr << (input_error ? "dsmoe: error: " : "dsmoe: internal error: ") << error.what() << "\n";
+  return input_error ? 1 : 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   const std::unique_ptr<dsmoe::cli::DsmoeApp> d = dsmoe::cli::make_app();
   try {
     dsmoe::cli::check_single_dash_words(argc, argv);
   } catch (const dsmoe::Error& e) {
-    std::cerr << "dsmoe: error: " << e.what() << "\n";
-    return 1;
+    return report_error(e, true);
   }
   try {
     d->app.parse(argc, argv);
@@ -32,14 +41,11 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return handler();
     }
   } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << "dsmoe: error: " << e.what() << "\n";
-    return 1;
+    return report_error(e, true);
   } catch (const dsmoe::Error& e) {
-    std::cerr << "dsmoe: error: " << e.what() << "\n";
-    return 1;
+    return report_error(e, true);
   } catch (const std::exception& e) {
-    std::cerr << "dsmoe: internal error: " << e.what() << "\n";
-    return 2;
+    return report_error(e, false);
   }
   return 1;
 }
