@@ -14,6 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dsmoe/error.h"
 #include "dsmoe/forward.h"
 
 namespace dsmoe {
@@ -24,6 +25,7 @@ class ModelAccess;   // internal: the library's own access to a Model's configur
 
 // n <= 0 uses every core. Results are bit-identical for any thread count.
 void set_num_threads(int n);
+int num_threads();  // what forward passes use now
 
 // What the command line may change of a file's RoPE (llama.cpp's --rope-* and --yarn-* flags). Unset fields keep
 // the file's value.
@@ -72,6 +74,9 @@ struct ModelInfo {
   int64_t n_shared_experts = 0;
   double rope_theta = 0;
   std::string rope_scaling;  // "none", "linear", "dynamic", "yarn", "llama3", "longrope"
+  // The context the model was trained on: rope_scaling's original_max_position_embeddings when the file gives
+  // one, else max_position_embeddings.
+  int64_t trained_context = 0;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   int64_t parameters = 0;         // every weight
@@ -86,6 +91,9 @@ class Model {
   ~Model();
 
   ModelInfo info() const;
+  // The RoPE numbers a session of `context` positions uses, in words (pairing, rotary dim, base, scaling and
+  // its derived factors): what -v prints.
+  std::string describe_rope(int64_t context) const;
   const std::string& directory() const;  // the path given to load (a folder or a .gguf file)
   const std::string& path() const;
   const std::string& description() const;  // the format in words: "GGUF v3, file type 15, 291 tensors"

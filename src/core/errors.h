@@ -8,12 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace dsmoe {
+#include "dsmoe/error.h"  // Error, the public exception
 
-class Error : public std::runtime_error {
- public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
-};
+namespace dsmoe {
 
 // Concatenates anything streamable: cat("tensor ", name, " has ", n, " dims").
 template <typename... Parts>

@@ -44,6 +44,10 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
 const ModelConfig& ModelAccess::config(const Model& model) { return model.impl_->transformer->config(); }
 const Transformer& ModelAccess::transformer(const Model& model) { return *model.impl_->transformer; }
 
+std::string Model::describe_rope(int64_t context) const {
+  return dsmoe::describe_rope(impl_->transformer->config(), context);
+}
+
 ModelInfo Model::info() const {
   const ModelConfig& c = impl_->transformer->config();
   const ParameterCounts counts = count_parameters(c);
@@ -61,6 +65,9 @@ ModelInfo Model::info() const {
   info.n_shared_experts = c.n_shared_experts;
   info.rope_theta = c.rope_theta;
   info.rope_scaling = to_string(c.rope_scaling.type);
+  info.trained_context = c.rope_scaling.original_max_position_embeddings > 0
+                             ? c.rope_scaling.original_max_position_embeddings
+                             : c.max_position_embeddings;
   info.bos_token_id = c.bos_token_id;
   info.eos_token_id = c.eos_token_id;
   info.parameters = counts.total;

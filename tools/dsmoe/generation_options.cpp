@@ -1,4 +1,3 @@
-#include "model/model_access.h"
 #include "generation_options.h"
 
 #include <cstdlib>
@@ -10,10 +9,7 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "core/parallel.h"
 #include "format.h"
-#include "io/json_file.h"
-#include "model/config.h"
 #include "dsmoe/prompt.h"
 #include "flag_checks.h"
 #include "wait_notice.h"
@@ -80,10 +76,10 @@ ModelAndTokenizer load_model_and_tokenizer(std::string& model_dir, const RopeOpt
     std::cerr << "model: " << model_dir << " (" << loaded.model->description() << "), loaded in "
               << loaded.model->load_seconds() << " s, resident memory " << (resident_bytes() >> 20) << " MiB\n";
   }
-  const ModelConfig& config = model_config(*loaded.model);
-  if (loaded.tokenizer->vocab_size() > config.vocab_size) {
+  const ModelInfo info = loaded.model->info();
+  if (loaded.tokenizer->vocab_size() > info.vocab_size) {
     fail(model_dir, ": tokenizer has ", loaded.tokenizer->vocab_size(), " tokens but the model only ",
-         config.vocab_size);
+         info.vocab_size);
   }
   return loaded;
 }
@@ -99,7 +95,7 @@ int64_t resident_bytes() {
 
 std::optional<int32_t> bos_token(const ModelAndTokenizer& loaded) {
   if (auto bos = loaded.tokenizer->bos_id()) return bos;
-  if (const auto& id = model_config(*loaded.model).bos_token_id) return int32_t(*id);
+  if (const auto id = loaded.model->info().bos_token_id) return int32_t(*id);
   return std::nullopt;
 }
 
@@ -108,7 +104,7 @@ LoadedModel load_for_generation(GenerationOptions& o) {
   ModelAndTokenizer pair = load_model_and_tokenizer(o.model_dir, o.rope, o.quiet);
   loaded.model = std::move(pair.model);
   loaded.tokenizer = std::move(pair.tokenizer);
-  const ModelConfig& config = model_config(*loaded.model);
+  const ModelInfo info = loaded.model->info();
   loaded.end_tokens = end_tokens(*loaded.model);
   apply_generation_config(o, loaded.model->generation_config());
   if (o.ignore_eos) {
@@ -116,11 +112,9 @@ LoadedModel load_for_generation(GenerationOptions& o) {
                                       loaded.end_tokens.end());
     loaded.end_tokens.clear();
   }
-  loaded.context = o.context > 0 ? o.context : config.max_position_embeddings;
-  const int64_t trained = config.rope_scaling.original_max_position_embeddings > 0
-                              ? config.rope_scaling.original_max_position_embeddings
-                              : config.max_position_embeddings;
-  if (loaded.context > trained && config.rope_scaling.type == RopeScalingType::kNone) {
+  loaded.context = o.context > 0 ? o.context : info.max_position_embeddings;
+  const int64_t trained = info.trained_context;
+  if (loaded.context > trained && info.rope_scaling == "none") {
     std::cerr << "dsmoe: warning: a context of " << loaded.context << " tokens is past the " << trained
               << " the model was trained on, without RoPE scaling: expect it to degrade past " << trained
               << " (--rope-scaling yarn --rope-scale " << (loaded.context + trained - 1) / trained

@@ -1,10 +1,7 @@
-#include "model/model_access.h"
 #include "rope_options.h"
 
 #include <iostream>
 
-#include "model/config.h"
-#include "loaders/rope_config.h"
 
 namespace dsmoe::cli {
 
@@ -67,7 +64,7 @@ RopeOverrides RopeOptions::overrides() const {
 
 void report_rope(const Model& model, int64_t context, const RopeOptions& o) {
   if (!o.verbose) return;
-  std::cerr << describe_rope(model_config(model), context) << "\n";
+  std::cerr << model.describe_rope(context) << "\n";
 }
 
 }  // namespace dsmoe::cli
