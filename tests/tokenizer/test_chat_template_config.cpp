@@ -143,7 +143,7 @@ TEST_F(TemplateCommand, BadInputIsAnErrorNotACrash) {
       {"template --template " + path("broken.jinja") + messages, "'for' is never closed"},
       {"template --template " + path("raises.jinja") + messages, "raise_exception: no system role here"},
       {"template --template " + path("greeting.jinja") + " --messages " + path("nonexistent.json"), "cannot open"},
-      {"template --messages " + path("messages.json"), "give -m DIR"},
+      {"template -m " + path("no_such_model") + messages, "no_such_model"},
   };
   for (const auto& [args, expected] : cases) {
     const CommandRun run = run_dsmoe(args, true);

@@ -39,7 +39,8 @@ TEST(Cli, InspectWarnsPastTrainingLength) {
 
 TEST(Cli, BadInputIsAnErrorNotACrash) {
   for (const std::string args :
-       {"inspect --config /nonexistent/config.json", "logits -m /nonexistent --ids 1,2 --out /tmp/x", "inspect",
+       {"inspect --config /nonexistent/config.json", "logits -m /nonexistent --ids 1,2 --out /tmp/x",
+        "inspect -m /nonexistent --config /nonexistent/config.json",
         "logits -m . --ids 1,x --out /tmp/x", "logits -m . --ids '1,2;3' --out /tmp/x"}) {
     const CommandRun run = run_dsmoe(args);
     EXPECT_EQ(run.status, 1) << args << "\n" << run.output;
