@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -129,6 +130,17 @@ class Terminal:
     def send(self, data):
         os.write(self.fd, data)
 
+    def wait_for_line_editor(self, seconds=60):
+        """Waits until libedit has put the terminal in its raw mode. A Ctrl-D that reaches the terminal while it is
+        still in canonical mode becomes a NUL byte when the mode changes and is lost, so the test waits, as no typist
+        could be fast enough to need to."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if not termios.tcgetattr(self.fd)[3] & termios.ICANON:
+                return True
+            time.sleep(0.01)
+        return False
+
     def wait(self, seconds=60):
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -155,6 +167,7 @@ def check_terminal(binary):
     term.send(b"\x03")  # stops this long reply too
     answered = replied and term.read_until(rb"stop: cancelled.*> $", 60) and term.output.count(b"stop: cancelled") == 2
     check("the next message is answered", answered, term.output[mark:][-600:])
+    term.wait_for_line_editor()
     term.send(b"\x04")
     code = term.wait()
     check("Ctrl-D leaves with exit 0", code == 0, f"exit {code}: {term.output[-200:]}")
