@@ -4,6 +4,7 @@
 #include <dsmoe/chat_template.h>
 #include <dsmoe/dsmoe.h>
 #include <dsmoe/generator.h>
+#include <dsmoe/model_metadata.h>
 #include <dsmoe/prompt.h>
 #include <dsmoe/sampler.h>
 #include <dsmoe/tokenizer.h>
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
   try {
     const auto model = dsmoe::Model::load(path);
     const dsmoe::Tokenizer& tokenizer = *model->tokenizer();
-    const auto source = dsmoe::chat_template_source(tokenizer.config_json());
+    const auto source = dsmoe::find_chat_template(path, tokenizer.config_json());
     if (!source) throw std::runtime_error(path + " has no chat template");
     const dsmoe::ChatTemplate chat_template(*source);
 

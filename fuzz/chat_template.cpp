@@ -3,7 +3,7 @@
 // under the engine's limits (nesting, steps, output size).
 #include "core/errors.h"
 #include "fuzz_input.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 #include "dsmoe/chat_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

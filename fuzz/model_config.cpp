@@ -2,7 +2,7 @@
 // RoPE scaling).
 #include "core/errors.h"
 #include "fuzz_input.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 #include "loaders/hf_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,7 +2,7 @@
 // the tokenizer that results encodes and decodes a fixed text.
 #include "core/errors.h"
 #include "fuzz_input.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 #include "dsmoe/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -16,16 +16,13 @@
 
 #include "dsmoe/error.h"
 #include "dsmoe/forward.h"
+#include "dsmoe/threads.h"
 
 namespace dsmoe {
 
 class Tokenizer;
 class KvCache;       // internal: the cache behind a Session
 class ModelAccess;   // internal: the library's own access to a Model's configuration and layers
-
-// n <= 0 uses every core. Results are bit-identical for any thread count.
-void set_num_threads(int n);
-int num_threads();  // what forward passes use now
 
 // What the command line may change of a file's RoPE (llama.cpp's --rope-* and --yarn-* flags). Unset fields keep
 // the file's value.
@@ -52,6 +49,15 @@ const char* cache_type_name(CacheType type);
 // memory-mapped file (fewer TLB misses; docs/performance.md) but loading reads the whole file first. kAuto reads
 // when the weights take at most half of the memory available, and maps them otherwise.
 enum class WeightMemory { kAuto, kMap, kRead };
+
+// Model::random: random weights at a config's shape, for speed tests without the real weights.
+struct RandomModelLoadOptions {
+  std::string dtype = "bf16";  // bf16, f16 or f32
+  int64_t layers = 0;          // keep only the first `layers` decoder layers (memory); 0: all of them
+  uint64_t seed = 1234;
+  RopeOverrides rope;
+  CacheType cache_type = CacheType::kF16;
+};
 
 struct LoadOptions {
   RopeOverrides rope;
@@ -81,6 +87,9 @@ struct ModelInfo {
   std::optional<int64_t> eos_token_id;
   int64_t parameters = 0;         // every weight
   int64_t active_parameters = 0;  // the weights one token runs through (shared and top-k routed experts)
+  int64_t weight_bytes = 0;     // the weights as stored (file or memory)
+  std::string weight_type;      // a GGUF's file type ("Q4_K_M"), else the one dtype of the weights ("BF16"), or "mixed"
+  std::vector<std::string> unused_config_keys;  // config.json keys dsmoe does not read (noted, not fatal)
 };
 
 class Model {
@@ -88,6 +97,10 @@ class Model {
   // An HF folder (config.json, model.safetensors or the shards of model.safetensors.index.json, tokenizer.json)
   // or one GGUF file (llama.cpp's layout, any of dsmoe's weight formats, the tokenizer inside).
   static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+  // A model of `config` (config.json's content) whose weights are drawn at random into memory, without a
+  // tokenizer (dsmoe bench). `config_name` names the config in errors and in description().
+  static std::unique_ptr<Model> random(const nlohmann::json& config, const std::string& config_name,
+                                       const RandomModelLoadOptions& options = {});
   ~Model();
 
   ModelInfo info() const;

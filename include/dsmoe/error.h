@@ -2,6 +2,7 @@
 // read, what was expected and what was found.
 #pragma once
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -11,5 +12,18 @@ class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
+
+// Concatenates anything streamable: cat("tensor ", name, " has ", n, " dims").
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+template <typename... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+  throw Error(cat(parts...));
+}
 
 }  // namespace dsmoe

@@ -19,6 +19,7 @@
 #include "dsmoe/prompt.h"
 #include "dsmoe/sampler.h"
 #include "dsmoe/chat_template.h"
+#include "dsmoe/model_metadata.h"
 #include "dsmoe/tokenizer.h"
 
 struct dsmoe_model {
@@ -153,7 +154,7 @@ dsmoe_model* dsmoe_model_load(const char* path, const dsmoe_load_params* params)
     handle->model = dsmoe::Model::load(path, options);
     handle->tokenizer = handle->model->tokenizer();
     if (handle->tokenizer == nullptr) dsmoe::fail(path, ": the model has no tokenizer");
-    if (auto source = dsmoe::chat_template_source(handle->tokenizer->config_json())) {
+    if (auto source = dsmoe::find_chat_template(path, handle->tokenizer->config_json())) {
       handle->chat_template.emplace(*source);
     }
     handle->end_tokens = dsmoe::end_tokens(*handle->model);
@@ -198,7 +199,7 @@ char* dsmoe_detokenize(const dsmoe_model* model, const int32_t* ids, size_t coun
 char* dsmoe_chat_render(const dsmoe_model* model, const char* messages_json, int add_generation_prompt) {
   return guarded<char*>(nullptr, [&] {
     require(model != nullptr && messages_json != nullptr, "dsmoe_chat_render: model or messages is NULL");
-    if (!model->chat_template) dsmoe::fail(model->model->path(), ": tokenizer_config.json has no chat_template");
+    if (!model->chat_template) dsmoe::fail(model->model->path(), ": the model has no chat template");
     const nlohmann::json messages = nlohmann::json::parse(messages_json);
     if (!messages.is_array()) dsmoe::fail("dsmoe_chat_render: messages must be a JSON array of {role, content}");
     return copy_string(model->chat_template->render(
@@ -246,7 +247,7 @@ dsmoe_chat* dsmoe_chat_new(const dsmoe_model* model, int64_t context, const char
                            const dsmoe_sampling_params* sampling) {
   return guarded<dsmoe_chat*>(nullptr, [&] {
     require(model != nullptr, "dsmoe_chat_new: model is NULL");
-    if (!model->chat_template) dsmoe::fail(model->model->path(), ": tokenizer_config.json has no chat_template");
+    if (!model->chat_template) dsmoe::fail(model->model->path(), ": the model has no chat template");
     auto chat = std::make_unique<dsmoe_chat>(model, context_or_default(model, context), sampling_params(sampling));
     chat->session.set_system(system != nullptr ? system : "");
     return chat.release();

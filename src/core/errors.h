@@ -4,26 +4,11 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 
-#include "dsmoe/error.h"  // Error, the public exception
+#include "dsmoe/error.h"  // Error, cat and fail: the public exception and its message builders
 
 namespace dsmoe {
-
-// Concatenates anything streamable: cat("tensor ", name, " has ", n, " dims").
-template <typename... Parts>
-std::string cat(const Parts&... parts) {
-  std::ostringstream out;
-  (out << ... << parts);
-  return out.str();
-}
-
-template <typename... Parts>
-[[noreturn]] void fail(const Parts&... parts) {
-  throw Error(cat(parts...));
-}
 
 // The product of sizes, or an Error naming `what` when it does not fit in int64.
 int64_t checked_product(std::initializer_list<int64_t> factors, const char* what);

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/text_file.h"
 
 namespace dsmoe {
 namespace {

@@ -9,14 +9,9 @@
 #include <cstdint>
 #include <type_traits>
 
-namespace dsmoe {
+#include "dsmoe/threads.h"  // set_num_threads, num_threads, available_cores, max_useful_threads
 
-void set_num_threads(int n);  // n <= 0: all cores this process may run on
-int num_threads();
-// Cores this process may run on, and the most threads worth asking for: a spinning pool with more threads than
-// 4 per core spends its time waiting on itself (10,000 threads on 2 cores ran for minutes on a 3-token prompt).
-int available_cores();
-int max_useful_threads();
+namespace dsmoe {
 
 namespace parallel_detail {
 using ChunkFn = void (*)(void* body, int64_t begin, int64_t end);

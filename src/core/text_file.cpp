@@ -1,4 +1,4 @@
-#include "core/text_file.h"
+#include "dsmoe/text_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,11 +1,11 @@
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/text_file.h"
 
 namespace dsmoe {
 

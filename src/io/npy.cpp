@@ -1,4 +1,4 @@
-#include "io/npy.h"
+#include "dsmoe/npy.h"
 
 #include <fstream>
 

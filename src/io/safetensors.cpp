@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 
 namespace dsmoe {
 namespace {

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "core/errors.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 
 namespace dsmoe {
 namespace fs = std::filesystem;

@@ -1,6 +1,10 @@
 #include "loaders/gguf_model.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
+
+#include "loaders/quant_plan.h"
 
 #include "core/errors.h"
 #include "loaders/gguf_names.h"
@@ -213,8 +217,17 @@ ModelFiles open_gguf_model(const std::string& path, const OpenOptions& options) 
     files.tokenizer_config = tokenizer_config_from_gguf(vocab, path);
   }
   std::string file_type;
-  if (const GgufValue* v = file->find("general.file_type"))
-    file_type = cat(", file type ", v->as_int64(file->key_context("general.file_type")));
+  if (const GgufValue* v = file->find("general.file_type")) {
+    const int64_t ftype = v->as_int64(file->key_context("general.file_type"));
+    file_type = cat(", file type ", ftype);
+    for (int t = 0; t <= int(FileType::kQ6_K); ++t) {
+      const FileTypeInfo& info = file_type_info(FileType(t));
+      if (int64_t(info.llama_ftype) != ftype) continue;
+      files.file_type = std::string(info.name);
+      std::transform(files.file_type.begin(), files.file_type.end(), files.file_type.begin(),
+                     [](unsigned char c) { return char(std::toupper(c)); });
+    }
+  }
   files.description = cat("GGUF v", file->version(), file_type, ", ", file->tensors().size(), " tensors");
   files.weights = std::make_unique<GgufWeightSource>(std::move(file), files.config.n_routed_experts);
   return files;

@@ -5,7 +5,7 @@
 
 #include "core/errors.h"
 #include "core/system_memory.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 #include "io/tensor_store.h"
 #include "loaders/gguf_model.h"
 #include "loaders/hf_config.h"

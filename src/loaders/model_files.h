@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dsmoe/dsmoe.h"
+#include "dsmoe/model_metadata.h"  // is_gguf_path
 #include "loaders/gguf_vocab.h"
 #include "model/config.h"
 #include "model/weight_source.h"
@@ -26,6 +27,7 @@ struct ModelFiles {
   nlohmann::json tokenizer_json;
   nlohmann::json tokenizer_config = nlohmann::json::object();
   nlohmann::json generation_config = nlohmann::json::object();  // HF generation_config.json, when present
+  std::string file_type;  // a GGUF's general.file_type as llama-quantize names it ("Q4_K_M"); empty otherwise
   std::string description;                                      // "HF folder, 2 safetensors files" / "GGUF v3, Q4_K_M"
   // The tokenizer as GGUF metadata: read from a GGUF, or translated from an HF tokenizer.json on request
   // (gguf_vocabulary_of), for writing GGUF files.
@@ -51,7 +53,7 @@ OpenOptions open_options(WeightMemory weights, const std::string& path);
 // `path` is a folder (HF) or a .gguf file; anything else is an Error naming it.
 ModelFiles open_model_files(const std::string& path, const OpenOptions& options = {});
 
-bool is_gguf_path(const std::string& path);  // a regular file starting with the GGUF magic
+
 
 // Only the tokenizer of a model (a folder's tokenizer.json + tokenizer_config.json, or a GGUF's tokenizer.ggml.*
 // without touching its weights); tokenizer_json is null when there is none.

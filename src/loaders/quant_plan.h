@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "core/dtype.h"
+#include "dsmoe/model_writer.h"  // file_type_names
 #include "model/config.h"
 #include "model/weight_source.h"
 
@@ -34,7 +35,7 @@ struct FileTypeInfo {
 
 const FileTypeInfo& file_type_info(FileType type);
 bool parse_file_type(std::string_view name, FileType* out);  // case-insensitive
-std::string file_type_names();                               // "f32|f16|bf16|q8_0|..."
+// file_type_names(): include/dsmoe/model_writer.h
 
 // The storage type of the tensor holding `role` in `layer` (-1 outside layers), whose rows are `row_length` long.
 DType tensor_storage_type(FileType type, const ModelConfig& config, WeightRole role, int64_t layer, int64_t row_length);

@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "model/config.h"
-#include "rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_frequencies.h"
 
 namespace dsmoe {
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "dsmoe/dsmoe.h"
-#include "rope/rope.h"
+#include "dsmoe/rope/rope.h"
 
 namespace dsmoe {
 

@@ -7,7 +7,7 @@
 #include "ops/attention.h"
 #include "ops/matmul.h"
 #include "quant/quantize.h"
-#include "rope/rope_apply.h"
+#include "dsmoe/rope/rope_apply.h"
 
 namespace dsmoe {
 

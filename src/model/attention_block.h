@@ -6,7 +6,7 @@
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
-#include "rope/rope_table.h"
+#include "dsmoe/rope/rope_table.h"
 
 namespace dsmoe {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/dtype.h"
-#include "rope/rope.h"
+#include "dsmoe/rope/rope.h"
 
 namespace dsmoe {
 

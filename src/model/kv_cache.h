@@ -13,8 +13,8 @@
 #include "dsmoe/dsmoe.h"
 #include "model/config.h"
 #include "model/workspace.h"
-#include "rope/rope_frequencies.h"
-#include "rope/rope_table.h"
+#include "dsmoe/rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_table.h"
 
 namespace dsmoe {
 

@@ -1,8 +1,12 @@
 #include <chrono>
+#include <set>
 
 #include "core/errors.h"
 #include "dsmoe/dsmoe.h"
+#include "loaders/hf_config.h"
+#include "loaders/hf_weights.h"
 #include "loaders/model_files.h"
+#include "loaders/random_weights.h"
 #include "loaders/rope_config.h"
 #include "model/model_access.h"
 #include "model/model_stats.h"
@@ -13,6 +17,9 @@ namespace dsmoe {
 
 struct Model::Impl {
   ModelFiles files;  // owns the mapped (or read) files the weights point into
+  std::unique_ptr<RandomWeights> random;  // Model::random: the weights in memory
+  int64_t weight_bytes = 0;
+  std::string weight_type;
   std::unique_ptr<Transformer> transformer;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the model comes without one
   double load_seconds = 0;
@@ -29,6 +36,15 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);
   ModelWeights weights = bind_weights(config, *impl->files.weights);
+  std::set<std::string> dtypes;
+  for (const WeightSpec& spec : weight_specs(config)) {
+    const TensorView view = *impl->files.weights->find(spec.key);  // bind_weights found every one
+    dtypes.insert(std::string(dtype_name(view.dtype)));
+    impl->weight_bytes += int64_t(view.bytes());
+  }
+  impl->weight_type = !impl->files.file_type.empty() ? impl->files.file_type
+                      : dtypes.size() == 1           ? *dtypes.begin()
+                                                     : "mixed";
   impl->transformer = std::make_unique<Transformer>(std::move(config), std::move(weights));
   if (!impl->files.tokenizer_json.is_null()) {
     nlohmann::json model_config = nlohmann::json::object();
@@ -36,6 +52,38 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     if (const auto& eos = impl->transformer->config().eos_token_id) model_config["eos_token_id"] = *eos;
     impl->tokenizer = Tokenizer::from_json(impl->files.tokenizer_json, impl->files.tokenizer_config, model_config);
   }
+  impl->cache_type = options.cache_type;
+  impl->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+std::unique_ptr<Model> Model::random(const nlohmann::json& config_json, const std::string& config_name,
+                                     const RandomModelLoadOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  ModelConfig config = parse_model_config(config_json, config_name);
+  const int64_t layers = config.num_hidden_layers;
+  if (options.layers < 0 || options.layers > layers) {
+    fail(config_name, ": layers ", options.layers, " must be between 0 (all) and the config's ", layers);
+  }
+  if (options.layers > 0) config.num_hidden_layers = options.layers;
+  apply_rope_overrides(config, options.rope);
+  DType dtype{};
+  if (options.dtype == "bf16") {
+    dtype = DType::BF16;
+  } else if (options.dtype == "f16") {
+    dtype = DType::F16;
+  } else if (options.dtype == "f32") {
+    dtype = DType::F32;
+  } else {
+    fail("random weights: the dtype must be bf16, f16 or f32, found '", options.dtype, "'");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->random = std::make_unique<RandomWeights>(config, dtype, options.seed);
+  impl->weight_bytes = int64_t(impl->random->bytes());
+  impl->weight_type = dtype_name(dtype);
+  impl->files.path = config_name;
+  impl->files.description = "random weights of " + config_name;
+  impl->transformer = std::make_unique<Transformer>(config, bind_hf_weights(config, impl->random->store()));
   impl->cache_type = options.cache_type;
   impl->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
@@ -72,6 +120,9 @@ ModelInfo Model::info() const {
   info.eos_token_id = c.eos_token_id;
   info.parameters = counts.total;
   info.active_parameters = counts.active;
+  info.weight_bytes = impl_->weight_bytes;
+  info.weight_type = impl_->weight_type;
+  info.unused_config_keys = c.unknown_keys;
   return info;
 }
 const std::string& Model::directory() const { return impl_->files.path; }

@@ -7,7 +7,7 @@
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
-#include "rope/rope.h"
+#include "dsmoe/rope/rope.h"
 
 namespace dsmoe {
 

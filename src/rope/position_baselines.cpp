@@ -1,4 +1,4 @@
-#include "rope/position_baselines.h"
+#include "dsmoe/rope/position_baselines.h"
 
 #include <cmath>
 

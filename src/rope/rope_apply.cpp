@@ -1,4 +1,4 @@
-#include "rope/rope_apply.h"
+#include "dsmoe/rope/rope_apply.h"
 
 namespace dsmoe {
 

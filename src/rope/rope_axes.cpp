@@ -1,10 +1,10 @@
-#include "rope/rope_axes.h"
+#include "dsmoe/rope/rope_axes.h"
 
 #include <cmath>
 #include <numeric>
 
 #include "core/errors.h"
-#include "rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_frequencies.h"
 
 namespace dsmoe {
 

@@ -1,4 +1,4 @@
-#include "rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_frequencies.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "rope/rope_table.h"
+#include "dsmoe/rope/rope_table.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "runtime/passkey.h"
+#include "dsmoe/passkey.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/text_file.h"
 #include "dsmoe/sampler.h"
 #include "dsmoe/tokenizer.h"
 

@@ -1,5 +1,5 @@
 #include "model/model_access.h"
-#include "runtime/perplexity.h"
+#include "dsmoe/perplexity.h"
 
 #include <algorithm>
 #include <chrono>

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "core/errors.h"
-#include "io/json_file.h"
+#include "dsmoe/json_file.h"
 #include "tokenizer/added_vocabulary.h"
 #include "tokenizer/bpe_model.h"
 #include "tokenizer/decoders.h"

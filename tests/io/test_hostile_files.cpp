@@ -8,8 +8,8 @@
 #include <string>
 
 #include "core/errors.h"
-#include "core/text_file.h"
-#include "io/json_file.h"
+#include "dsmoe/text_file.h"
+#include "dsmoe/json_file.h"
 #include "io/safetensors.h"
 #include "core/system_memory.h"
 #include "loaders/hf_config.h"

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <random>
 
-#include "rope/rope_apply.h"
-#include "rope/rope_frequencies.h"
-#include "rope/rope_table.h"
+#include "dsmoe/rope/rope_apply.h"
+#include "dsmoe/rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_table.h"
 
 namespace dsmoe {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/errors.h"
-#include "runtime/passkey.h"
+#include "dsmoe/passkey.h"
 #include "dsmoe/tokenizer.h"
 
 namespace dsmoe {

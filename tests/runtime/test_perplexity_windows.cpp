@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "runtime/perplexity.h"
+#include "dsmoe/perplexity.h"
 
 namespace dsmoe {
 namespace {

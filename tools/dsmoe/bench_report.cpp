@@ -7,7 +7,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "format.h"
+#include "dsmoe/number_format.h"
 
 namespace dsmoe::cli {
 

@@ -11,30 +11,19 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <optional>
 #include <random>
 #include <sstream>
 
+#include "bench_default_config.h"
 #include "bench_report.h"
 #include "commands.h"
-#include "core/errors.h"
-#include "core/parallel.h"
-#include "generation_options.h"
-#include "io/gguf_file.h"
-#include "bench_default_config.h"
-#include "io/json_file.h"
-#include "loaders/hf_config.h"
-#include "loaders/hf_weights.h"
-#include "loaders/model_files.h"
-#include "loaders/quant_plan.h"
-#include "loaders/random_weights.h"
-#include "loaders/rope_config.h"
-#include "model/config.h"
-#include "model/model_stats.h"
-#include "model/transformer.h"
-#include "rope_options.h"
+#include "dsmoe/dsmoe.h"
+#include "dsmoe/error.h"
+#include "dsmoe/json_file.h"
+#include "dsmoe/threads.h"
 #include "flag_checks.h"
+#include "generation_options.h"
+#include "rope_options.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -56,104 +45,66 @@ struct BenchArgs {
   RopeOptions rope;  // --no-mmap, -v and the --rope-* overrides
 };
 
-// The model under test, and the memory its weights point into (members destroyed after the transformer).
+// The model under test and its row's fixed columns.
 struct BenchModel {
-  std::optional<ModelFiles> files;        // -m: the mapped (or read) files
-  std::unique_ptr<RandomWeights> random;  // --config: weights drawn into memory
-  std::unique_ptr<Transformer> transformer;
-  std::string description;
+  std::unique_ptr<Model> model;
   BenchRow info;  // model, size, params, type, load_seconds
 };
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void check_range(const char* flag, int64_t value, int64_t low, int64_t high, const char* note = "") {
   if (value < low || value > high)
     fail("bench: ", flag, " must be between ", low, " and ", high, note, ", found ", value);
 }
 
-// --config's file, or the deepseek-moe-16b config built into the binary.
-ModelConfig bench_config(const std::string& config_path) {
-  if (!config_path.empty()) return load_model_config(config_path);
-  const std::string_view text(kBenchDefaultConfigJson);
-  const std::string source = std::string("the built-in ") + kDefaultConfig;
-  return parse_model_config(parse_json_text(text.data(), text.data() + text.size(), source), source);
-}
-
-// llama-quantize's name of a GGUF's general.file_type ("Q4_K_M"); empty when absent or not one of ours.
-std::string gguf_file_type(const std::string& path) {
-  const GgufFile file(path);
-  const GgufValue* value = file.find("general.file_type");
-  if (value == nullptr) return {};
-  const int64_t ftype = value->as_int64(file.key_context("general.file_type"));
-  for (int t = 0; t <= int(FileType::kQ6_K); ++t) {
-    const FileTypeInfo& info = file_type_info(FileType(t));
-    if (int64_t(info.llama_ftype) != ftype) continue;
-    std::string name(info.name);
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) { return char(std::toupper(c)); });
-    return name;
-  }
-  return {};
-}
-
 BenchModel load_files(const BenchArgs& args) {
   BenchModel m;
-  const auto start = std::chrono::steady_clock::now();
-  m.files = open_model_files(args.model_path, open_options(args.rope.load_options().weights, args.model_path));
-  ModelConfig config = m.files->config;
-  apply_rope_overrides(config, args.rope.overrides());
-  ModelWeights weights = bind_weights(config, *m.files->weights);
-  std::map<std::string, int64_t> bytes_by_dtype;
-  for (const WeightSpec& spec : weight_specs(config)) {
-    const TensorView view = *m.files->weights->find(spec.key);  // bind_weights found every one
-    bytes_by_dtype[std::string(dtype_name(view.dtype))] += int64_t(view.bytes());
-    m.info.size += int64_t(view.bytes());
-  }
-  m.info.params = count_parameters(config).total;
-  m.transformer = std::make_unique<Transformer>(std::move(config), std::move(weights));
-  m.info.load_seconds = seconds_since(start);
+  m.model = Model::load(args.model_path, args.rope.load_options());
+  const ModelInfo info = m.model->info();
+  m.info.size = info.weight_bytes;
+  m.info.params = info.parameters;
+  m.info.type = info.weight_type;
+  m.info.load_seconds = m.model->load_seconds();
   const std::filesystem::path path(args.model_path);
   m.info.model = (path.has_filename() ? path.filename() : path.parent_path().filename()).string();
-  if (m.files->format == ModelFormat::kGguf) m.info.type = gguf_file_type(args.model_path);
-  if (m.info.type.empty()) m.info.type = bytes_by_dtype.size() == 1 ? bytes_by_dtype.begin()->first : "mixed";
-  m.description = m.files->description;
   return m;
 }
 
+// --config's file, or the deepseek-moe-16b config built into the binary, with random weights.
 BenchModel load_random(const BenchArgs& args) {
   BenchModel m;
-  const auto start = std::chrono::steady_clock::now();
   const std::string config_path = args.config_path.empty() ? kDefaultConfig : args.config_path;
-  ModelConfig config = bench_config(args.config_path);
-  const int64_t full_layers = config.num_hidden_layers;
-  check_range("--layers", args.layers, 0, full_layers, " (0: all)");
-  if (args.layers > 0) config.num_hidden_layers = args.layers;
-  apply_rope_overrides(config, args.rope.overrides());
-  DType dtype{};
-  if (args.dtype == "bf16")
-    dtype = DType::BF16;
-  else if (args.dtype == "f16")
-    dtype = DType::F16;
-  else if (args.dtype == "f32")
-    dtype = DType::F32;
-  else
+  nlohmann::json config;
+  std::string source = config_path;
+  if (!args.config_path.empty()) {
+    config = read_json_file(config_path);
+  } else {
+    const std::string_view text(kBenchDefaultConfigJson);
+    source = std::string("the built-in ") + kDefaultConfig;
+    config = parse_json_text(text.data(), text.data() + text.size(), source);
+  }
+  const auto layers = config.find("num_hidden_layers");  // a config without it is parse_model_config's to refuse
+  const int64_t full_layers = layers != config.end() && layers->is_number_integer() ? layers->get<int64_t>() : 0;
+  if (full_layers > 0) check_range("--layers", args.layers, 0, full_layers, " (0: all)");
+  RandomModelLoadOptions options;
+  options.dtype = args.dtype;
+  options.layers = args.layers;
+  options.rope = args.rope.overrides();
+  if (options.dtype != "bf16" && options.dtype != "f16" && options.dtype != "f32") {
     fail("bench: --dtype must be bf16, f16 or f32, found '", args.dtype, "'");
-  m.random = std::make_unique<RandomWeights>(config, dtype, 1234);
-  m.info.size = int64_t(m.random->bytes());
-  m.info.params = count_parameters(config).total;
-  m.info.type = std::string(dtype_name(dtype));
+  }
+  m.model = Model::random(config, source, options);
+  const ModelInfo info = m.model->info();
+  m.info.size = info.weight_bytes;
+  m.info.params = info.parameters;
+  m.info.type = info.weight_type;
+  m.info.load_seconds = m.model->load_seconds();
   // "deepseek-moe-16b-base", or the folder of a config.json: "dsmoe-kjv-9m".
   const std::filesystem::path config_file(config_path);
   std::ostringstream name;
   name << (config_file.stem() == "config" ? config_file.parent_path().filename() : config_file.stem()).string();
-  if (config.num_hidden_layers < full_layers)
-    name << " (" << config.num_hidden_layers << "/" << full_layers << " layers)";
+  if (info.num_hidden_layers < full_layers) name << " (" << info.num_hidden_layers << "/" << full_layers << " layers)";
   m.info.model = name.str();
-  m.transformer = std::make_unique<Transformer>(config, bind_hf_weights(config, m.random->store()));
-  m.info.load_seconds = seconds_since(start);
-  m.description = "random weights of " + (args.config_path.empty() ? "the built-in " + config_path : config_path);
   return m;
 }
 
@@ -193,18 +144,17 @@ void validate(BenchArgs& args) {
 int run_bench(BenchArgs& args) {
   validate(args);
   const BenchModel m = args.model_path.empty() ? load_random(args) : load_files(args);
-  const Transformer& model = *m.transformer;
-  const ModelConfig& config = model.config();
+  const ModelInfo config = m.model->info();
   const int64_t longest = *std::max_element(args.depths.begin(), args.depths.end()) +
                           std::max(*std::max_element(args.prompts.begin(), args.prompts.end()),
                                    *std::max_element(args.generates.begin(), args.generates.end()));
-  KvCache cache(config, 1, longest, cache_dtype(parse_cache_type_name(args.rope.cache_type, "--cache-type")));
+  Session session(*m.model, 1, longest, parse_cache_type_name(args.rope.cache_type, "--cache-type"));
   if (args.rope.verbose) {
-    std::cerr << "bench: " << m.info.model << " (" << m.description << "), " << bench_size_text(m.info.size)
+    std::cerr << "bench: " << m.info.model << " (" << m.model->description() << "), " << bench_size_text(m.info.size)
               << " of weights, loaded in " << int64_t(m.info.load_seconds * 1e3) << " ms; KV cache of " << longest
-              << " positions " << bench_size_text(int64_t(cache.bytes())) << "; resident "
+              << " positions " << bench_size_text(int64_t(session.cache_bytes())) << "; resident "
               << bench_size_text(resident_bytes()) << "\n";
-    std::cerr << describe_rope(config, longest) << "\n";
+    std::cerr << m.model->describe_rope(longest) << "\n";
   }
 
   ForwardOptions last_only;
@@ -229,14 +179,14 @@ int run_bench(BenchArgs& args) {
   int64_t depth_filled = 0;  // the cache's first depth_filled positions hold depth_tokens' first ones
   // The cache holding exactly the first `depth` depth tokens: cut back to them, or extended (untimed).
   auto reach_depth = [&](int64_t depth) {
-    depth_filled = std::min(depth_filled, std::min(depth, cache.length()));
+    depth_filled = std::min(depth_filled, std::min(depth, session.position()));
     if (depth == 0) {
-      cache.clear();
+      session.reset();
       return;
     }
-    cache.truncate(depth_filled);
+    session.truncate(depth_filled);
     if (depth_filled < depth) {
-      model.forward(depth_tokens.data() + depth_filled, 1, depth - depth_filled, cache, last_only, result);
+      session.forward({depth_tokens.begin() + depth_filled, depth_tokens.begin() + depth}, last_only, result);
       depth_filled = depth;
     }
   };
@@ -248,7 +198,7 @@ int run_bench(BenchArgs& args) {
     row.n_gen = n_gen;
     row.n_depth = depth;
     row.samples_ns = time_runs(args.repetitions, [&] { reach_depth(depth); }, run);
-    row.kv_bytes = int64_t(cache.bytes() / size_t(cache.capacity())) * (row.n_depth + row.tokens());
+    row.kv_bytes = int64_t(session.cache_bytes() / size_t(session.context())) * (row.n_depth + row.tokens());
     row.resident_bytes = resident_bytes();
     printer.row(row);
   };
@@ -259,15 +209,15 @@ int run_bench(BenchArgs& args) {
       for (const int64_t n_prompt : args.prompts) {
         if (n_prompt == 0) continue;
         const std::vector<int32_t> tokens = random_tokens(n_prompt, uint32_t(1234 + n_prompt));
-        measure(threads, depth, n_prompt, 0, [&] { model.forward(tokens.data(), 1, n_prompt, cache, last_only, result); });
+        measure(threads, depth, n_prompt, 0, [&] { session.forward(tokens, last_only, result); });
       }
       for (const int64_t n_gen : args.generates) {
         if (n_gen == 0) continue;
         measure(threads, depth, 0, n_gen, [&] {
-          int32_t token = first_token;
+          std::vector<int32_t> token{first_token};
           for (int64_t i = 0; i < n_gen; ++i) {
-            model.forward(&token, 1, 1, cache, last_only, result);
-            token = argmax(result.logits);
+            session.forward(token, last_only, result);
+            token[0] = argmax(result.logits);
           }
         });
       }

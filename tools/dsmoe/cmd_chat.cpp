@@ -12,12 +12,13 @@
 #include <iostream>
 
 #include "commands.h"
-#include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
 #include "generation_options.h"
 #include "dsmoe/chat_session.h"
 #include "timings.h"
 #include "dsmoe/chat_template.h"
+#include "dsmoe/model_metadata.h"
 #include "wait_notice.h"
 
 namespace dsmoe::cli {
@@ -81,8 +82,8 @@ std::string template_source(const ChatArgs& args, const Tokenizer& tokenizer, co
     }
     fail("--chat-template: no such file: ", args.chat_template);
   }
-  const auto source = chat_template_source(tokenizer.config_json());
-  if (!source) fail(model_dir, ": tokenizer_config.json has no chat_template (give one with --chat-template FILE)");
+  const auto source = find_chat_template(model_dir, tokenizer.config_json());
+  if (!source) fail(model_dir, ": the model has no chat template (give one with --chat-template FILE)");
   return *source;
 }
 

@@ -15,16 +15,13 @@
 #include <string_view>
 
 #include "commands.h"
-#include "core/errors.h"
-#include "loaders/gguf_model.h"
-#include "loaders/hf_config.h"
-#include "loaders/rope_config.h"
-#include "model/config.h"
-#include "rope/position_baselines.h"
-#include "rope/rope_apply.h"
-#include "rope/rope_axes.h"
-#include "rope/rope_frequencies.h"
-#include "rope/rope_table.h"
+#include "dsmoe/error.h"
+#include "dsmoe/model_metadata.h"
+#include "dsmoe/rope/position_baselines.h"
+#include "dsmoe/rope/rope_apply.h"
+#include "dsmoe/rope/rope_axes.h"
+#include "dsmoe/rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_table.h"
 #include "rope_options.h"
 #include "svg_plot.h"
 #include "flag_checks.h"
@@ -57,7 +54,9 @@ struct InspectRopeArgs {
 
 // What the report needs of the model: its RoPE (after the flags) and the contexts it is judged against.
 struct RopeSetup {
-  ModelConfig config;
+  int64_t max_position_embeddings = 0;
+  int64_t head_dim = 0;
+  std::string description;  // Model::describe_rope's text at ctx
   RopeParams params;
   RopeFrequencies used;         // the plan at --ctx, as the model would run
   std::vector<float> original;  // the unscaled ladder theta^(-2j/d) the model was trained with
@@ -70,22 +69,24 @@ RopeSetup load_setup(const InspectRopeArgs& args) {
   if (args.model_dir.empty() == args.config_path.empty()) {
     fail("inspect rope: give exactly one of -m DIR or --config FILE");
   }
+  const bool ctx_given = args.app->count("--ctx") > 0;
+  const auto check_ctx = [](int64_t ctx) {
+    if (ctx < 2 || ctx >= (int64_t(1) << 31)) fail("inspect rope: --ctx must be in [2, 2^31), found ", ctx);
+  };
+  if (ctx_given) check_ctx(args.ctx);
   RopeSetup s;
-  if (!args.config_path.empty()) {
-    s.config = load_model_config(args.config_path);
-  } else if (is_gguf_path(args.model_dir)) {
-    s.config = gguf_model_config(GgufFile(args.model_dir));  // metadata only; the weights stay unread
-  } else {
-    s.config = load_model_config((std::filesystem::path(args.model_dir) / "config.json").string());
-  }
-  apply_rope_overrides(s.config, args.rope.overrides());
-  s.ctx = args.app->count("--ctx") > 0 ? args.ctx : s.config.max_position_embeddings;
-  if (s.ctx < 2 || s.ctx >= (int64_t(1) << 31)) fail("inspect rope: --ctx must be in [2, 2^31), found ", s.ctx);
-  s.params = s.config.rope_params();
+  const ModelRope model = read_model_rope(args.config_path.empty() ? args.model_dir : args.config_path,
+                                          args.rope.overrides(), ctx_given ? args.ctx : 0);
+  s.max_position_embeddings = model.max_position_embeddings;
+  s.head_dim = model.head_dim;
+  s.description = model.description;
+  s.ctx = ctx_given ? args.ctx : s.max_position_embeddings;
+  check_ctx(s.ctx);
+  s.params = model.params;
   s.used = rope_frequencies(s.params, s.ctx);
   s.original = default_inv_freq(s.params.theta, s.params.rotary_dim);
   s.scaled = s.params.scaling.type != RopeScalingType::kNone;
-  s.train = s.scaled ? s.used.original_context : s.config.max_position_embeddings;
+  s.train = s.scaled ? s.used.original_context : s.max_position_embeddings;
   if (s.train < 2) fail("inspect rope: the training context must be at least 2 positions, found ", s.train);
   return s;
 }
@@ -237,12 +238,12 @@ double roformer_bound(const std::vector<float>& inv_freq, int64_t r) {
 }
 
 void decay(const RopeSetup& s, const std::string& plot_dir) {
-  const AllOnesScore used{s.config.head_dim, s.params.rotary_dim, s.used.inv_freq, s.used.attention_factor,
+  const AllOnesScore used{s.head_dim, s.params.rotary_dim, s.used.inv_freq, s.used.attention_factor,
                           s.params.pairing};
-  const AllOnesScore original{s.config.head_dim, s.params.rotary_dim, s.original, 1.0f, s.params.pairing};
+  const AllOnesScore original{s.head_dim, s.params.rotary_dim, s.original, 1.0f, s.params.pairing};
   const std::string quantity =
       fmt("score(r) = q_r.k_0 / q_0.k_0 for all-ones q, k (head_dim %ld, rotary %ld) rotated at positions r and 0",
-          long(s.config.head_dim), long(s.params.rotary_dim));
+          long(s.head_dim), long(s.params.rotary_dim));
   std::cout << "\nLong-term decay (RoFormer 3.4.3), relative distance r = 0.." << s.ctx - 1 << ", log-spaced\n";
   std::cout << "  all_ones: " << quantity << "\n";
   std::cout
@@ -493,7 +494,7 @@ int run_inspect_rope(const InspectRopeArgs& args) {
   const RopeSetup s = load_setup(args);
   parse_grid(args.grid);  // a bad --grid fails before any output
   if (!args.plot_dir.empty()) std::filesystem::create_directories(args.plot_dir);
-  std::cout << describe_rope(s.config, s.ctx) << "\n";
+  std::cout << s.description << "\n";
   const std::vector<PairRow> rows = pair_rows(s);
   print_pairs(s, rows);
   print_summary(s, rows);

@@ -6,15 +6,13 @@
 #include <iostream>
 #include <sstream>
 
-#include "model/model_access.h"
 #include "commands.h"
 #include "generation_options.h"
 #include "rope_options.h"
-#include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
 #include "dsmoe/dsmoe.h"
-#include "io/npy.h"
-#include "model/config.h"
+#include "dsmoe/npy.h"
 #include "token_ids.h"
 #include "flag_checks.h"
 
@@ -60,7 +58,7 @@ std::vector<int32_t> columns(const std::vector<std::vector<int32_t>>& rows, size
 
 // Incremental logits: prefill the first k positions in one pass, then one position per step.
 std::vector<float> prefill_then_decode(const Model& model, const std::vector<std::vector<int32_t>>& rows, size_t k) {
-  const int64_t B = int64_t(rows.size()), S = int64_t(rows[0].size()), V = model_config(model).vocab_size;
+  const int64_t B = int64_t(rows.size()), S = int64_t(rows[0].size()), V = model.info().vocab_size;
   Session session(model, B, S);
   std::vector<float> logits(size_t(B * S * V));
   auto place = [&](const ForwardResult& r, size_t first) {
@@ -90,8 +88,8 @@ int run_logits(const LogitsArgs& args) {
 
   const auto model = Model::load(args.model_dir, args.rope.load_options());
   report_rope(*model, S, args.rope);
-  const ModelConfig& c = model_config(*model);
-  for (const auto& key : c.unknown_keys) std::cerr << "note: config.json key '" << key << "' is not used\n";
+  const ModelInfo c = model->info();
+  for (const auto& key : c.unused_config_keys) std::cerr << "note: config.json key '" << key << "' is not used\n";
   if (S > c.max_position_embeddings) {
     std::cerr << "note: " << S << " positions exceed max_position_embeddings " << c.max_position_embeddings << "\n";
   }

@@ -1,5 +1,5 @@
 // dsmoe passkey: greedy passkey retrieval at a chosen context and needle depths, in the document format the
-// shipped model was trained on (src/runtime/passkey.h; docs/perplexity-passkey.md).
+// shipped model was trained on (include/dsmoe/passkey.h; docs/perplexity-passkey.md).
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -7,14 +7,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "model/model_access.h"
 #include "commands.h"
-#include "core/errors.h"
+#include "dsmoe/error.h"
 #include "generation_options.h"
-#include "model/config.h"
 #include "passkey_filler_text.h"
 #include "rope_options.h"
-#include "runtime/passkey.h"
+#include "dsmoe/passkey.h"
 #include "dsmoe/tokenizer.h"
 #include "flag_checks.h"
 
@@ -71,7 +69,7 @@ int run_passkey(PasskeyArgs& a) {
   const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
   const auto& model = loaded.model;
   const auto& tokenizer = loaded.tokenizer;
-  const ModelConfig& config = model_config(*model);
+  const ModelInfo config = model->info();
   const int64_t context = a.context > 0 ? a.context : config.max_position_embeddings;
   report_rope(*model, context, a.rope);
   const PasskeyBuilder builder(*tokenizer, filler, bos_token(loaded));

@@ -7,15 +7,13 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "model/model_access.h"
 #include "commands.h"
-#include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
 #include "generation_options.h"
-#include "io/npy.h"
-#include "model/config.h"
+#include "dsmoe/npy.h"
 #include "rope_options.h"
-#include "runtime/perplexity.h"
+#include "dsmoe/perplexity.h"
 #include "dsmoe/tokenizer.h"
 #include "flag_checks.h"
 
@@ -132,7 +130,7 @@ int run_perplexity(PerplexityArgs& a) {
   const ModelAndTokenizer loaded = load_model_and_tokenizer(a.model_dir, a.rope);
   const auto& model = loaded.model;
   const auto& tokenizer = loaded.tokenizer;
-  const ModelConfig& config = model_config(*model);
+  const ModelInfo config = model->info();
 
   PerplexityOptions o;
   o.context = given(a, "--ctx") ? a.context : config.max_position_embeddings;

@@ -1,17 +1,16 @@
 // `dsmoe quantize IN OUT --type T` (IN: an HF folder or a GGUF) and `dsmoe convert HF_DIR OUT.gguf [--type T]`:
 // the same path, a model's tensors read one at a time, widened to float32, stored as the file type's per-tensor
 // choice (src/loaders/quant_plan.h) and written as GGUF in llama.cpp's layout.
-#include <filesystem>
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
-#include "core/errors.h"
-#include "loaders/gguf_export.h"
-#include "loaders/model_files.h"
-#include "model/weights.h"
+#include "dsmoe/error.h"
+#include "dsmoe/model_metadata.h"
+#include "dsmoe/model_writer.h"
 #include "progress_bar.h"
-#include "quant/quantize.h"
 
 namespace dsmoe::cli {
 namespace {
@@ -24,45 +23,26 @@ struct QuantizeArgs {
   bool convert = false;  // `convert`: an HF folder in, llama.cpp's converter types
 };
 
-const char* kTypeHelp =
-    "file type: f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k_s|q4_k_m|q5_k_s|q5_k_m|q6_k. As llama-quantize: norms and "
-    "the MoE router stay F32; output.weight is Q6_K in every quantized type but q8_0; q4_k_m/q5_k_m raise attn_v and "
-    "ffn_down (dense, experts, shared) to Q6_K in the first and last eighth of the layers and every third between; "
-    "q4_k_s raises them to Q5_K early; a K-quant whose 256-block does not divide a row falls back to Q5_0/Q5_1/Q8_0";
-
 int run_quantize(const QuantizeArgs& args) {
-  FileType type{};
-  if (!parse_file_type(args.type, &type)) fail("--type: '", args.type, "' is not one of ", file_type_names());
-  if (args.convert && type != FileType::kF32 && type != FileType::kF16 && type != FileType::kBF16 &&
-      type != FileType::kQ8_0) {
+  if (!is_file_type_name(args.type)) fail("--type: '", args.type, "' is not one of ", file_type_names());
+  std::string type = args.type;
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  if (args.convert && type != "f32" && type != "f16" && type != "bf16" && type != "q8_0") {
     fail("convert: --type must be f32, f16, bf16 or q8_0 (as llama.cpp's converter); use `dsmoe quantize` for ",
          args.type);
   }
-  ModelFiles files = open_model_files(args.input);
-  if (args.convert && files.format != ModelFormat::kHfFolder)
+  if (args.convert && is_gguf_path(args.input)) {
     fail(args.input, ": convert reads an HF folder; use `dsmoe quantize` for GGUF input");
-  if (std::filesystem::absolute(args.input) == std::filesystem::absolute(args.output))
-    fail(args.output, ": the output would overwrite the input");
-  const ModelConfig& config = files.config;
-  bind_weights(config, *files.weights);  // every tensor present and of the right shape before writing anything
-  const GgufVocabulary vocab = gguf_vocabulary_of(files);
-  if (vocab.tokens.empty()) std::cerr << "note: " << args.input << " has no tokenizer; the GGUF will carry none\n";
-
-  const WeightSource& source = *files.weights;
-  GgufExportOptions options;
-  options.file_type = type;
-  options.name = args.name.empty() ? std::filesystem::path(args.input).filename().string() : args.name;
-  options.values_interleaved = config.rope_pairing == RopePairing::kInterleaved;
+  }
+  QuantizeOptions options;
+  options.file_type = args.type;
+  options.name = args.name;
   ProgressBar bar(args.convert ? "convert" : "quantize");
   options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
-  const TensorValues values = [&](const WeightSpec& spec, float* out) {
-    const std::optional<TensorView> view = source.find(spec.key);
-    dequantize_row(view->dtype, view->data, out, view->numel());  // whole rows: blocks never cross one
-  };
-  write_gguf_model(args.output, config, vocab, values, options);
+  const WrittenModel written = quantize_model(args.input, args.output, options);
   bar.finish();
-  std::cout << args.output << ": " << file_type_info(type).name << ", " << std::filesystem::file_size(args.output)
-            << " bytes\n";
+  if (!written.has_tokenizer) std::cerr << "note: " << args.input << " has no tokenizer; the GGUF carries none\n";
+  std::cout << args.output << ": " << written.file_type << ", " << written.bytes << " bytes\n";
   return 0;
 }
 
@@ -73,7 +53,7 @@ Handler add(CLI::App& app, bool convert) {
   app.add_option("input", args->input, convert ? "an HF model folder" : "an HF model folder or a GGUF file")
       ->required();
   app.add_option("output", args->output, "the GGUF file to write")->required();
-  auto* type = app.add_option("--type,--outtype", args->type, convert ? "f32|f16|bf16|q8_0 (default f16)" : kTypeHelp);
+  auto* type = app.add_option("--type,--outtype", args->type, convert ? "f32|f16|bf16|q8_0 (default f16)" : "file type: " + file_type_names() + ". " + file_type_rules());
   if (!convert) type->required();
   app.add_option("--name", args->name, "general.name (default: the input's file name)");
   return [args] { return run_quantize(*args); };

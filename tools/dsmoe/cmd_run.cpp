@@ -5,8 +5,8 @@
 #include <iterator>
 
 #include "commands.h"
-#include "core/errors.h"
-#include "core/text_file.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
 #include "generation_options.h"
 #include "timings.h"
 #include "wait_notice.h"

@@ -11,10 +11,10 @@
 
 #include "commands.h"
 #include "generation_options.h"
-#include "core/errors.h"
-#include "core/text_file.h"
-#include "io/json_file.h"
-#include "loaders/model_files.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
+#include "dsmoe/json_file.h"
+#include "dsmoe/model_metadata.h"
 #include "dsmoe/chat_template.h"
 
 namespace dsmoe::cli {
@@ -33,43 +33,30 @@ nlohmann::ordered_json read_ordered_json(const std::string& path) {
   return parse_ordered_json_text(text.data(), text.data() + text.size(), path);
 }
 
-// The template, in the order transformers prefers them: an explicit file, the model's
-// chat_template.jinja, its chat_template.json, then tokenizer_config.json's chat_template.
-std::string find_template(const TemplateArgs& args, bool gguf, const nlohmann::json& tokenizer_config,
-                          const std::string& config_name) {
-  if (!args.template_path.empty()) return read_text_file(args.template_path);
-  if (!args.model_dir.empty() && !gguf) {
-    const std::filesystem::path dir(args.model_dir);
-    if (std::filesystem::exists(dir / "chat_template.jinja")) return read_text_file((dir / "chat_template.jinja").string());
-    if (std::filesystem::exists(dir / "chat_template.json")) {
-      const nlohmann::json file = read_json_file((dir / "chat_template.json").string());
-      if (std::optional<std::string> source = chat_template_source(file)) return *source;
-    }
-  }
-  if (std::optional<std::string> source = chat_template_source(tokenizer_config)) return *source;
-  fail("template: ", config_name, " has no chat_template (HF's apply_chat_template refuses such a tokenizer too); ",
-       "pass --template FILE");
-}
-
 int run_template(const TemplateArgs& args) {
-  const bool gguf = is_gguf_path(args.model_dir);  // the model is one GGUF file rather than a folder
+  if (args.model_dir.empty() && args.tokenizer_config_path.empty() && args.template_path.empty()) {
+    fail("template: give -m DIR, --tokenizer-config FILE or --template FILE");
+  }
   std::string config_name = "(no tokenizer config)";
   nlohmann::json tokenizer_config = nlohmann::json::object();
   if (!args.tokenizer_config_path.empty()) {
     config_name = args.tokenizer_config_path;
-  } else if (gguf) {
-    config_name = args.model_dir + " (tokenizer.chat_template)";
-    tokenizer_config = open_tokenizer_files(args.model_dir).tokenizer_config;
+    tokenizer_config = read_json_file(config_name);
   } else if (!args.model_dir.empty()) {
-    config_name = (std::filesystem::path(args.model_dir) / "tokenizer_config.json").string();
-  } else if (args.template_path.empty()) {
-    fail("template: give -m DIR, --tokenizer-config FILE or --template FILE");
+    config_name = is_gguf_path(args.model_dir) ? args.model_dir + " (tokenizer.chat_template)"
+                                               : (std::filesystem::path(args.model_dir) / "tokenizer_config.json").string();
+    tokenizer_config = load_tokenizer_config(args.model_dir);
   }
-  if (config_name != "(no tokenizer config)" && !gguf) {
-    const bool optional = !args.model_dir.empty() && args.tokenizer_config_path.empty() && !args.template_path.empty();
-    if (!optional || std::filesystem::exists(config_name)) tokenizer_config = read_json_file(config_name);
+  // The template in the order transformers prefers them: --template, the model's chat_template.jinja, its
+  // chat_template.json, then tokenizer_config's chat_template.
+  const std::optional<std::string> source = !args.template_path.empty() ? read_text_file(args.template_path)
+                                            : !args.model_dir.empty()   ? find_chat_template(args.model_dir, tokenizer_config)
+                                                                        : chat_template_source(tokenizer_config);
+  if (!source) {
+    fail("template: ", config_name, " has no chat_template (HF's apply_chat_template refuses such a tokenizer too); ",
+         "pass --template FILE");
   }
-  const ChatTemplate chat_template(find_template(args, gguf, tokenizer_config, config_name));
+  const ChatTemplate chat_template(*source);
 
   nlohmann::ordered_json input = read_ordered_json(args.messages_path);
   nlohmann::ordered_json messages;

@@ -10,10 +10,10 @@
 
 #include "commands.h"
 #include "generation_options.h"
-#include "core/errors.h"
-#include "core/text_file.h"
-#include "io/json_file.h"
-#include "loaders/model_files.h"
+#include "dsmoe/error.h"
+#include "dsmoe/text_file.h"
+#include "dsmoe/json_file.h"
+#include "dsmoe/model_metadata.h"
 #include "token_ids.h"
 #include "dsmoe/tokenizer.h"
 
@@ -96,18 +96,10 @@ int run_jsonl(const Tokenizer& tok, const TokenizeArgs& a, const std::string& in
   return 0;
 }
 
-std::unique_ptr<Tokenizer> gguf_tokenizer(const std::string& path) {
-  const TokenizerFiles files = open_tokenizer_files(path);
-  if (files.tokenizer_json.is_null()) fail(path, ": the GGUF file has no tokenizer (tokenizer.ggml.tokens)");
-  return Tokenizer::from_json(files.tokenizer_json, files.tokenizer_config);
-}
-
 int run_tokenize(const TokenizeArgs& a) {
   if (a.model_dir.empty() == a.tokenizer_path.empty()) fail("tokenize: give -m MODEL or --tokenizer FILE, not both");
   if (!a.prompt.empty() && !a.file.empty()) fail("tokenize: give text with -p or -f, not both");
-  const auto tok = !a.tokenizer_path.empty()   ? Tokenizer::load(a.tokenizer_path)
-                   : is_gguf_path(a.model_dir) ? gguf_tokenizer(a.model_dir)
-                                               : Tokenizer::load_dir(a.model_dir);
+  const auto tok = !a.tokenizer_path.empty() ? Tokenizer::load(a.tokenizer_path) : load_model_tokenizer(a.model_dir);
   const std::string input = read_input(a);
   if (a.jsonl) return run_jsonl(*tok, a, input);
   if (a.decode) {

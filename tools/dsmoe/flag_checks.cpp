@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "core/parallel.h"
+#include "dsmoe/threads.h"
 
 namespace dsmoe::cli {
 namespace {

@@ -8,8 +8,8 @@
 #include <cctype>
 #include <cmath>
 
-#include "core/errors.h"
-#include "format.h"
+#include "dsmoe/error.h"
+#include "dsmoe/number_format.h"
 #include "dsmoe/prompt.h"
 #include "flag_checks.h"
 #include "wait_notice.h"

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "app.h"
-#include "core/errors.h"
-#include "core/parallel.h"
+#include "dsmoe/error.h"
+#include "dsmoe/threads.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <unistd.h>
 #include <cstdio>
 
-#include "format.h"
+#include "dsmoe/number_format.h"
 
 namespace dsmoe::cli {
 

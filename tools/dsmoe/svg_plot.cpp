@@ -8,7 +8,7 @@
 #include <limits>
 #include <sstream>
 
-#include "core/errors.h"
+#include "dsmoe/error.h"
 
 namespace dsmoe::cli {
 namespace {

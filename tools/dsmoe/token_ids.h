@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/errors.h"
+#include "dsmoe/error.h"
 
 namespace dsmoe::cli {
 

@@ -43,7 +43,7 @@ VALIDATION_BOOKS = ["Ruth", "Eccl", "Jonah", "Phi", "Jude"]
 
 VERSE_LINE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
 
-# One list for Python and C++: `dsmoe passkey` (src/runtime/passkey.h) reads the same file.
+# One list for Python and C++: `dsmoe passkey` (include/dsmoe/passkey.h) reads the same file.
 FILLER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "passkey_filler.txt")
 
 

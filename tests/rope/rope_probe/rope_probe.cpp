@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "rope/position_baselines.h"
-#include "rope/rope.h"
-#include "rope/rope_apply.h"
-#include "rope/rope_axes.h"
-#include "rope/rope_frequencies.h"
-#include "rope/rope_table.h"
+#include "dsmoe/rope/position_baselines.h"
+#include "dsmoe/rope/rope.h"
+#include "dsmoe/rope/rope_apply.h"
+#include "dsmoe/rope/rope_axes.h"
+#include "dsmoe/rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_table.h"
 
 namespace dsmoe {
 namespace {

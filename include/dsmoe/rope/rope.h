@@ -1,5 +1,5 @@
 // Rotary position embedding as math, independent of any model. This header holds the parameters; the
-// other files of src/rope/ compute with them:
+// other headers of include/dsmoe/rope/ (sources in src/rope/) compute with them:
 //   rope_frequencies  inverse frequencies, attention factor and softmax multiplier per rope_scaling type
 //   rope_table        cos/sin for any positions of one call (exact angles, see there)
 //   rope_apply        the rotation of a vector of heads, either pairing, partial rotary

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rope/rope_frequencies.h"
+#include "dsmoe/rope/rope_frequencies.h"
 
 namespace dsmoe {
 

@@ -1,16 +1,22 @@
-// Number formatting for people: 16,375,728,128 and 16.4B and 1.07 GB.
+// Number formatting for people: 16,375,728,128 and 16.4B and 1.07 GB (the reports of the library and its
+// interfaces).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
-namespace dsmoe::cli {
+namespace dsmoe {
 
 inline std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  for (int i = int(digits.size()) - 3; i > 0; i -= 3) digits.insert(size_t(i), ",");
-  return n < 0 ? "-" + digits : digits;
+  const std::string digits = std::to_string(n);  // appended, not inserted: GCC 12 warns falsely on insert here
+  std::string out;
+  const size_t first = n < 0 ? 1 : 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 inline std::string scaled(double value, const char* const* units, double step) {
@@ -37,4 +43,4 @@ inline std::string human_bytes(double n) {
 inline std::string human_count(int64_t n) { return human_count(double(n)); }
 inline std::string human_bytes(int64_t n) { return human_bytes(double(n)); }
 
-}  // namespace dsmoe::cli
+}  // namespace dsmoe

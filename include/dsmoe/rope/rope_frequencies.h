@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rope/rope.h"
+#include "dsmoe/rope/rope.h"
 
 namespace dsmoe {
 
