@@ -5,13 +5,13 @@
 namespace dsmoe::cli {
 namespace {
 
-void line(std::ostream& out, const char* what, double seconds, int64_t tokens, const char* unit) {
+void line(std::ostream& out, const char* what, double seconds, int64_t tokens) {
   char text[160];
   const double ms = seconds * 1e3;
   const double per_token = tokens > 0 ? ms / double(tokens) : 0;
   const double per_second = seconds > 0 ? double(tokens) / seconds : 0;
-  std::snprintf(text, sizeof text, "dsmoe: %13s = %10.2f ms / %6lld %s (%8.2f ms per token, %9.2f tokens per second)\n",
-                what, ms, static_cast<long long>(tokens), unit, per_token, per_second);
+  std::snprintf(text, sizeof text, "dsmoe: %13s = %10.2f ms / %6lld tokens (%8.2f ms per token, %9.2f tokens per second)\n",
+                what, ms, static_cast<long long>(tokens), per_token, per_second);
   out << text;
 }
 
@@ -28,8 +28,8 @@ void print_timings(const Timings& t, std::ostream& out) {
   char text[96];
   std::snprintf(text, sizeof text, "dsmoe: %13s = %10.2f ms\n", "load time", t.load_seconds * 1e3);
   out << text;
-  line(out, "prompt time", t.prompt_seconds, t.prompt_tokens, "tokens");
-  line(out, "generate time", t.generate_seconds, t.generated_tokens, "tokens");
+  line(out, "prompt time", t.prompt_seconds, t.prompt_tokens);
+  line(out, "generate time", t.generate_seconds, t.generated_tokens);
   std::snprintf(text, sizeof text, "dsmoe: %13s = %10.2f ms / %6lld tokens\n", "total time", t.total_seconds * 1e3,
                 static_cast<long long>(t.prompt_tokens + t.generated_tokens));
   out << text;
