@@ -179,6 +179,36 @@ def check_terminal(binary):
     check("Ctrl-C at the prompt leaves with exit 130", code == 130, f"exit {code}: {term.output[-200:]}")
 
 
+def check_ten_turns(binary):
+    """The issue's test: ten turns with default settings on a terminal, a reply stopped by Ctrl-C in the middle, the
+    chat carrying on to the end. Replies on the shipped model run until the context fills (~100 tokens, tens of
+    milliseconds), so Ctrl-C goes out as soon as a reply's first words show; if a reply ended first (the prompt is
+    back), the next turn tries again."""
+    messages = [b"In the beginning", b"And God said", b"Who was Moses?", b"Tell me of Noah", b"Let there be light",
+                b"What is a covenant?", b"And the LORD spake", b"Sing a psalm", b"Where is Jerusalem?", b"Amen"]
+    term = Terminal(binary)
+    ok = term.read_until(rb"> $")
+    answered = stopped = 0
+    for i, message in enumerate(messages):
+        if not ok:
+            break
+        mark = len(term.output)
+        term.send(message + b"\r")
+        if i >= 4 and not stopped and term.read_until(re.escape(message) + rb"\r\n.{8}", 60):
+            if not re.search(rb"> $", term.output[mark:]):
+                term.send(b"\x03")
+        ok = term.read_until(re.escape(message) + rb"\r\n.*\| stop: [a-z ]+\r?\n.*> $", 60)
+        turn = term.output[mark:]
+        stopped += b"reply stopped (Ctrl-C)" in turn
+        answered += ok
+    term.wait_for_line_editor()
+    term.send(b"\x04")
+    code = term.wait()
+    check("ten turns with default settings are answered on a terminal", answered == 10 and code == 0,
+          f"{answered} answered, exit {code}: {term.output[-600:]}")
+    check("a reply in the middle is stopped by Ctrl-C and the chat goes on", stopped == 1, term.output[-600:])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dsmoe", required=True)
@@ -186,6 +216,7 @@ def main():
     check_piped(binary)
     check_template(binary)
     check_terminal(binary)
+    check_ten_turns(binary)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 
