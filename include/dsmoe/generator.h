@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,15 +40,28 @@ struct GenerationRequest {
   // Read before each token (and after the prefill); once true, generation stops with kCancelled. An atomic so that
   // a signal handler or another thread may set it.
   const std::atomic<bool>* cancel = nullptr;
+  // Called with each sampled token and the logits it was drawn from (before any penalty or temperature): what
+  // log probabilities are computed from. Optional.
+  std::function<void(int32_t token, std::span<const float> logits)> on_token;
 };
 
 class Generator {
  public:
   Generator(const Model& model, const Tokenizer& tokenizer, int64_t context);
 
+  ~Generator();
   // Throws Error when request.tokens does not fit in the context.
   GenerationStats generate(const GenerationRequest& request, Sampler& sampler,
                            const std::function<void(std::string_view)>& on_text);
+
+  // The same a token at a time, for a caller that interleaves several generators (a server's slots): begin()
+  // prefills what the cache lacks; each step() samples one token, streams its text and feeds it back, and returns
+  // false once generation has stopped (then stats().reason says why and the text is flushed). `request`,
+  // `sampler` and `on_text` must outlive the steps.
+  void begin(const GenerationRequest& request, Sampler& sampler, std::function<void(std::string_view)> on_text);
+  bool step();
+  bool running() const;
+  const GenerationStats& stats() const;
 
   const std::vector<int32_t>& cached_tokens() const { return cached_; }
   int64_t context() const { return session_.context(); }
@@ -57,7 +72,10 @@ class Generator {
   // the logits of the last position after feeding the rest.
   std::vector<float> feed_prompt(const std::vector<int32_t>& tokens, GenerationStats& stats);
 
+  void finish(StopReason reason);
+  struct Run;  // the state of the generation begin() started
   const Tokenizer& tokenizer_;
+  std::unique_ptr<Run> run_;
   Session session_;
   std::vector<int32_t> cached_;  // the tokens whose keys and values the session holds
 };

@@ -59,51 +59,95 @@ std::vector<float> Generator::feed_prompt(const std::vector<int32_t>& tokens, Ge
   return std::move(result.logits);
 }
 
+struct Generator::Run {
+  Run(const Tokenizer& tokenizer, const GenerationRequest& the_request, Sampler& the_sampler,
+      std::function<void(std::string_view)> text_sink)
+      : request(the_request), sampler(the_sampler), on_text(std::move(text_sink)),
+        text(tokenizer, /*skip_special_tokens=*/true), stops(the_request.stop_strings) {
+    last_only.all_logits = false;
+  }
+  const GenerationRequest& request;
+  Sampler& sampler;
+  std::function<void(std::string_view)> on_text;
+  DecodeStream text;
+  StopStringFilter stops;
+  GenerationStats stats;
+  std::vector<float> logits;  // of the last fed position: what the next token is drawn from
+  ForwardOptions last_only;
+  ForwardResult step;  // reused: a decode step allocates nothing
+  std::vector<int32_t> next = std::vector<int32_t>(1);
+  std::chrono::steady_clock::time_point decode_start;
+  bool running = true;
+};
+
+Generator::~Generator() = default;
+
+void Generator::begin(const GenerationRequest& request, Sampler& sampler,
+                      std::function<void(std::string_view)> on_text) {
+  run_ = std::make_unique<Run>(tokenizer_, request, sampler, std::move(on_text));
+  run_->logits = feed_prompt(request.tokens, run_->stats);
+  run_->decode_start = std::chrono::steady_clock::now();
+}
+
+bool Generator::running() const { return run_ != nullptr && run_->running; }
+
+const GenerationStats& Generator::stats() const {
+  if (run_ == nullptr) fail("generate: stats() before begin()");
+  return run_->stats;
+}
+
+void Generator::finish(StopReason reason) {
+  Run& r = *run_;
+  r.stats.reason = reason;
+  if (!r.stops.stopped()) r.on_text(r.stops.push(r.text.flush()));
+  r.on_text(r.stops.flush());
+  r.stats.decode_seconds = seconds_since(r.decode_start);
+  r.running = false;
+}
+
+bool Generator::step() {
+  if (!running()) return false;
+  Run& r = *run_;
+  const GenerationRequest& request = r.request;
+  if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
+    finish(StopReason::kCancelled);
+    return false;
+  }
+  if (request.max_new_tokens >= 0 && r.stats.generated_tokens >= request.max_new_tokens) {
+    finish(StopReason::kMaxTokens);
+    return false;
+  }
+  const int32_t token = r.sampler.sample(r.logits, cached_);
+  if (request.on_token) request.on_token(token, r.logits);
+  r.stats.generated.push_back(token);
+  ++r.stats.generated_tokens;
+  if (std::find(request.end_tokens.begin(), request.end_tokens.end(), token) != request.end_tokens.end()) {
+    finish(StopReason::kEndOfSequence);
+    return false;
+  }
+  r.on_text(r.stops.push(r.text.push(token)));
+  if (r.stops.stopped()) {
+    finish(StopReason::kStopString);
+    return false;
+  }
+  if (session_.position() >= session_.context()) {
+    finish(StopReason::kContextFull);  // the sampled token has no room in the cache
+    return false;
+  }
+  r.next[0] = token;
+  session_.forward(r.next, r.last_only, r.step);
+  r.logits.swap(r.step.logits);
+  cached_.push_back(token);
+  return true;
+}
+
 GenerationStats Generator::generate(const GenerationRequest& request, Sampler& sampler,
                                     const std::function<void(std::string_view)>& on_text) {
-  GenerationStats stats;
-  std::vector<float> logits = feed_prompt(request.tokens, stats);
-  DecodeStream text(tokenizer_, /*skip_special_tokens=*/true);
-  StopStringFilter stops(request.stop_strings);
-  const auto start = std::chrono::steady_clock::now();
-  ForwardOptions last_only;
-  last_only.all_logits = false;
-  ForwardResult step;  // reused: a decode step allocates nothing
-  std::vector<int32_t> next(1);
-  const auto cancelled = [&] { return request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed); };
-  for (;;) {
-    if (cancelled()) {
-      stats.reason = StopReason::kCancelled;
-      break;
-    }
-    if (request.max_new_tokens >= 0 && stats.generated_tokens >= request.max_new_tokens) {
-      stats.reason = StopReason::kMaxTokens;
-      break;
-    }
-    const int32_t token = sampler.sample(logits, cached_);
-    stats.generated.push_back(token);
-    ++stats.generated_tokens;
-    if (std::find(request.end_tokens.begin(), request.end_tokens.end(), token) != request.end_tokens.end()) {
-      stats.reason = StopReason::kEndOfSequence;
-      break;
-    }
-    on_text(stops.push(text.push(token)));
-    if (stops.stopped()) {
-      stats.reason = StopReason::kStopString;
-      break;
-    }
-    if (session_.position() >= session_.context()) {
-      stats.reason = StopReason::kContextFull;  // the sampled token has no room in the cache
-      break;
-    }
-    next[0] = token;
-    session_.forward(next, last_only, step);
-    logits.swap(step.logits);
-    cached_.push_back(token);
+  begin(request, sampler, on_text);
+  while (step()) {
   }
-  if (!stops.stopped()) on_text(stops.push(text.flush()));
-  on_text(stops.flush());
-  stats.decode_seconds = seconds_since(start);
+  GenerationStats stats = std::move(run_->stats);
+  run_.reset();
   return stats;
 }
 
