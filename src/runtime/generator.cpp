@@ -85,7 +85,12 @@ Generator::~Generator() = default;
 void Generator::begin(const GenerationRequest& request, Sampler& sampler,
                       std::function<void(std::string_view)> on_text) {
   run_ = std::make_unique<Run>(tokenizer_, request, sampler, std::move(on_text));
-  run_->logits = feed_prompt(request.tokens, run_->stats);
+  try {
+    run_->logits = feed_prompt(request.tokens, run_->stats);
+  } catch (...) {
+    run_.reset();  // no generation to step
+    throw;
+  }
   run_->decode_start = std::chrono::steady_clock::now();
 }
 

@@ -53,6 +53,7 @@ std::unique_ptr<DsmoeApp> make_app() {
   static constexpr Command kCommands[] = {
       {"run", "generate text from a prompt, streamed", add_run_command},
       {"chat", "interactive chat with the model's chat template", add_chat_command},
+      {"serve", "an OpenAI-compatible HTTP server (chat and completions, streaming)", add_serve_command},
       {"tokenize", "text to token ids, or ids to text with --decode", add_tokenize_command},
       {"template", "render the chat template over messages", add_template_command},
       {"inspect", "show the forward pass: shapes, parameters, memory", add_inspect_command},

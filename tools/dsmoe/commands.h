@@ -20,5 +20,6 @@ Handler add_passkey_command(CLI::App& app);
 Handler add_quantize_command(CLI::App& app);
 Handler add_convert_command(CLI::App& app);
 Handler add_make_model_command(CLI::App& app);
+Handler add_serve_command(CLI::App& app);
 
 }  // namespace dsmoe::cli
