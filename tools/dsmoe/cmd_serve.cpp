@@ -49,6 +49,7 @@ int run_serve(ServeArgs& args) {
   model.sampling = args.generation.sampling;
   model.max_tokens = args.generation.max_new_tokens;
   model.stop = args.generation.stop_strings;
+  model.end_tokens = loaded.end_tokens;
   model.context = loaded.context;
   const std::filesystem::path path(loaded.model->path());
   model.id = (path.has_filename() ? path.filename() : path.parent_path().filename()).string();

@@ -69,6 +69,9 @@ void parse_common(const nlohmann::json& body, const ServerModel& model, ParsedRe
   } else {
     s.seed = std::random_device{}();  // as OpenAI: without a seed, every request samples differently
   }
+  if (boolean(body, "ignore_eos", false)) {
+    s.suppress_tokens.insert(s.suppress_tokens.end(), model.end_tokens.begin(), model.end_tokens.end());
+  }
   if (integer_in(body, "n", 1, 1, 1) != 1) throw ApiError(400, "n: only 1 is supported", "n");
 
   int64_t max_tokens = integer_in(body, "max_tokens", 1, INT32_MAX, model.max_tokens);

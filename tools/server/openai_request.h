@@ -1,6 +1,6 @@
 // OpenAI's request bodies, read and checked: /v1/chat/completions (messages through the model's chat template) and
 // /v1/completions (a prompt), with the sampling parameters OpenAI documents and llama.cpp's additions (top_k,
-// min_p, repeat_penalty). Every bad value is an ApiError naming the parameter, as OpenAI's own errors do.
+// min_p, repeat_penalty, ignore_eos). Every bad value is an ApiError naming the parameter, as OpenAI's own errors do.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,7 @@ struct ServerModel {
   SamplingParams sampling;          // defaults: generation_config.json, then the command line
   int64_t max_tokens = -1;          // -n: the default of max_tokens (< 0: until an end token or a full context)
   std::vector<std::string> stop;    // --stop: added to every request's
+  std::vector<int32_t> end_tokens;  // what ignore_eos (llama.cpp's extension) keeps from being drawn
   int64_t context = 0;              // per slot
   std::string id;                   // what /v1/models lists: the model folder's or file's name
 };
