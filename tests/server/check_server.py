@@ -94,6 +94,10 @@ def cli_greedy(binary, prompt, n):
 def check_basics(binary, server):
     status, body, _ = server.request("GET", "/health")
     check("/health answers ok", status == 200 and body == {"status": "ok"}, body)
+    status, page, response = server.request("GET", "/")
+    check("/ serves the chat page, self-contained (nothing fetched from another host)",
+          status == 200 and response.getheader("Content-Type").startswith("text/html") and "<title>dsmoe chat" in page
+          and not re.search(r"(src|href)=[\"']?(https?:)?//", page) and "/v1/chat/completions" in page, page[:200])
     status, body, _ = server.request("GET", "/v1/models")
     check("/v1/models lists the model", status == 200 and body["object"] == "list" and
           body["data"][0]["id"] == "dsmoe-kjv-9m", body)

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "chat_page_html.h"
 #include "dsmoe/error.h"
 #include "server/openai_response.h"
 
@@ -128,6 +129,9 @@ struct HttpServer::Impl {
   }
 
   void add_routes() {
+    http.Get("/", route("/", [](const httplib::Request&, httplib::Response& res) {
+               res.set_content(kChatPageHtml, "text/html; charset=utf-8");
+             }));
     http.Get("/health", route("/health", [](const httplib::Request&, httplib::Response& res) {
                res.set_content(R"({"status":"ok"})", "application/json");
              }));
