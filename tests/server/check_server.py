@@ -95,6 +95,7 @@ def check_basics(binary, server):
     status, body, _ = server.request("GET", "/health")
     check("/health answers ok", status == 200 and body == {"status": "ok"}, body)
     status, page, response = server.request("GET", "/")
+    page = page if isinstance(page, str) else json.dumps(page)
     check("/ serves the chat page, self-contained (nothing fetched from another host)",
           status == 200 and response.getheader("Content-Type").startswith("text/html") and "<title>dsmoe chat" in page
           and not re.search(r"(src|href)=[\"']?(https?:)?//", page) and "/v1/chat/completions" in page, page[:200])
