@@ -224,16 +224,22 @@ def metric(server, name):
     return int(match.group(1)) if match else None
 
 
+def raw_stream(port, body, events):
+    """A streaming request on a bare socket (so that the test can drop it), read until `events` events came."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    data = json.dumps({**body, "stream": True})
+    sock.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(data)}\r\n\r\n{data}".encode())
+    received = b""
+    while received.count(b"data: ") < events:
+        received += sock.recv(4096)
+    return sock, received
+
+
 def check_disconnect(binary, server):
     before = metric(server, "dsmoe_jobs_finished_total")
     generated_before = metric(server, "dsmoe_generated_tokens_total")
-    sock = socket.create_connection(("127.0.0.1", server.port))
-    body = json.dumps(chat_body("In the beginning", max_tokens=1000, stream=True, seed=3, ignore_eos=True))
-    sock.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
-    received = b""
-    while received.count(b"data: ") < 3:
-        received += sock.recv(4096)
+    sock, _ = raw_stream(server.port, chat_body("In the beginning", max_tokens=1000, seed=3, ignore_eos=True), 3)
     sock.close()
     deadline, busy = time.time() + 10, None
     while time.time() < deadline:
@@ -282,13 +288,7 @@ def check_key_and_queue(binary):
 
 def check_shutdown_mid_stream(binary):
     server = Server(binary, "-c", "4096")
-    sock = socket.create_connection(("127.0.0.1", server.port))
-    body = json.dumps(chat_body("In the beginning", max_tokens=4000, stream=True, seed=4, ignore_eos=True))
-    sock.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
-    received = b""
-    while received.count(b"data: ") < 2:
-        received += sock.recv(4096)
+    sock, received = raw_stream(server.port, chat_body("In the beginning", max_tokens=4000, seed=4, ignore_eos=True), 2)
     server.process.send_signal(signal.SIGINT)
     sock.settimeout(30)
     try:
