@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,11 @@ class Session {
   ForwardResult forward(const std::vector<int32_t>& tokens, const ForwardOptions& options = {});
   // The same into `result`, reusing its buffers (a decode loop then allocates nothing).
   void forward(const std::vector<int32_t>& tokens, const ForwardOptions& options, ForwardResult& result);
+  // Continuous batching: one new token for each session (all of one model, one row each, each at its own
+  // position) in one forward pass that reads the weights once. result.logits is [sessions.size(), vocab]; each
+  // session's row is bit for bit what its own forward() would give, and each advances one position.
+  static void forward_together(std::span<Session* const> sessions, std::span<const int32_t> tokens,
+                               ForwardResult& result);
   size_t cache_bytes() const;
   CacheType cache_type() const;
   int64_t position() const;

@@ -60,6 +60,13 @@ class Generator {
   // `sampler` and `on_text` must outlive the steps.
   void begin(const GenerationRequest& request, Sampler& sampler, std::function<void(std::string_view)> on_text);
   bool step();
+  // step() in two halves, for continuous batching: draw() samples the next token and streams its text (false once
+  // generation has stopped: nothing to feed); the caller runs pending_token() through session() (alone, or with
+  // other generators' tokens in one Session::forward_together) and hands the logits of that position to fed().
+  bool draw();
+  int32_t pending_token() const;
+  void fed(std::span<const float> logits);
+  Session& session() { return session_; }
   bool running() const;
   const GenerationStats& stats() const;
 

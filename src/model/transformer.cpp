@@ -79,37 +79,23 @@ void Transformer::forward(const int32_t* tokens, int64_t batch, int64_t n_new, K
   result.n_new = n_new;
 }
 
-void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_new, int64_t final_length,
-                                KvCache& cache, const ForwardOptions& options, ForwardResult& result) const {
+template <typename Attend>
+void Transformer::run_layers(float* x, int64_t n_tokens, ForwardWorkspace& ws, const ForwardOptions& options,
+                             ForwardResult& result, Attend&& attend) const {
   const ModelConfig& c = config_;
-  const int64_t n_tokens = batch * n_new;
-  prepare_rope(cache, n_new, final_length);
   const int64_t hidden = c.hidden_size;
-
-  // Reuse the result's and the workspace's buffers: a decode step allocates nothing once they have grown.
-  result.batch = batch;
-  result.n_new = n_new;
-  result.hidden_states.clear();
-  result.moe_layers.clear();
-  result.routed_experts.clear();
-  result.routed_weights.clear();
-  ForwardWorkspace& ws = cache.workspace;
   const int64_t size = n_tokens * hidden;
-  float* x = sized(ws.x, size);  // the residual stream [batch, n_new, hidden]
   float* normed = sized(ws.normed, size);
   float* branch = sized(ws.branch, size);
   auto record_hidden = [&](const float* h) {
     if (options.hidden_states) result.hidden_states.insert(result.hidden_states.end(), h, h + size);
   };
-
-  embed(tokens, n_tokens, x);
   record_hidden(x);
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const DecoderLayerWeights& layer = weights_.layers[size_t(i)];
     // h = x + attn(input_layernorm(x))
     rms_norm(x, n_tokens, hidden, layer.input_layernorm, c.rms_norm_eps, normed);
-    attention_block(layer.self_attn, c, cache.rope_table, cache.rope_frequencies.softmax_scale, i, normed, batch,
-                    n_new, cache, branch);
+    attend(layer.self_attn, i, normed, branch);
     for (int64_t j = 0; j < size; ++j) x[j] += branch[j];
     // out = h + mlp(post_attention_layernorm(h))
     rms_norm(x, n_tokens, hidden, layer.post_attention_layernorm, c.rms_norm_eps, normed);
@@ -129,6 +115,29 @@ void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_
   }
   rms_norm(x, n_tokens, hidden, weights_.norm, c.rms_norm_eps, x);
   record_hidden(x);  // HF's last hidden state is the normed one
+}
+
+void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_new, int64_t final_length,
+                                KvCache& cache, const ForwardOptions& options, ForwardResult& result) const {
+  const ModelConfig& c = config_;
+  const int64_t n_tokens = batch * n_new;
+  prepare_rope(cache, n_new, final_length);
+  const int64_t hidden = c.hidden_size;
+
+  // Reuse the result's and the workspace's buffers: a decode step allocates nothing once they have grown.
+  result.batch = batch;
+  result.n_new = n_new;
+  result.hidden_states.clear();
+  result.moe_layers.clear();
+  result.routed_experts.clear();
+  result.routed_weights.clear();
+  ForwardWorkspace& ws = cache.workspace;
+  float* x = sized(ws.x, n_tokens * hidden);  // the residual stream [batch, n_new, hidden]
+  embed(tokens, n_tokens, x);
+  run_layers(x, n_tokens, ws, options, result,
+             [&](const AttentionWeights& w, int64_t layer, const float* normed, float* out) {
+               attention_block(w, c, layer, normed, batch, n_new, cache, out);
+             });
 
   if (options.all_logits) {
     result.logits.resize(size_t(n_tokens * c.vocab_size));
@@ -141,6 +150,44 @@ void Transformer::forward_chunk(const int32_t* tokens, int64_t batch, int64_t n_
     matmul_wt(head, ws.matmul);
   }
   cache.advance(n_new);
+}
+
+void Transformer::forward_caches(std::span<const int32_t> tokens, std::span<KvCache* const> caches,
+                                 ForwardResult& result) const {
+  const ModelConfig& c = config_;
+  const auto n_tokens = int64_t(caches.size());
+  if (n_tokens == 0 || tokens.size() != caches.size()) {
+    fail("forward_caches: ", tokens.size(), " tokens for ", caches.size(), " caches (one each, at least one)");
+  }
+  for (size_t i = 0; i < caches.size(); ++i) {
+    KvCache& cache = *caches[i];
+    if (cache.batch() != 1) fail("forward_caches: cache ", i, " holds ", cache.batch(), " rows, not one");
+    if (cache.length() + 1 > cache.capacity()) fail("forward_caches: cache ", i, " is full (", cache.capacity(), ")");
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size) {
+      fail("forward: token id ", tokens[i], " at index ", i, " is outside the vocabulary [0, ", c.vocab_size, ")");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (caches[j] == caches[i]) fail("forward_caches: cache ", i, " appears twice");
+    }
+    prepare_rope(cache, 1, cache.length() + 1);
+  }
+  result.batch = n_tokens;
+  result.n_new = 1;
+  result.hidden_states.clear();
+  result.moe_layers.clear();
+  result.routed_experts.clear();
+  result.routed_weights.clear();
+  ForwardWorkspace& ws = caches[0]->workspace;
+  float* x = sized(ws.x, n_tokens * c.hidden_size);
+  embed(tokens.data(), n_tokens, x);
+  const ForwardOptions last_only;
+  run_layers(x, n_tokens, ws, last_only, result,
+             [&](const AttentionWeights& w, int64_t layer, const float* normed, float* out) {
+               attention_block_caches(w, c, layer, normed, caches, ws, out);
+             });
+  result.logits.resize(size_t(n_tokens * c.vocab_size));
+  matmul_wt(MatmulJob{x, n_tokens, &weights_.lm_head, result.logits.data()}, ws.matmul);
+  for (KvCache* cache : caches) cache->advance(1);
 }
 
 }  // namespace dsmoe

@@ -78,6 +78,7 @@ struct Generator::Run {
   std::vector<int32_t> next = std::vector<int32_t>(1);
   std::chrono::steady_clock::time_point decode_start;
   bool running = true;
+  bool awaiting_feed = false;  // draw() has sampled next[0]; fed() has not had its logits yet
 };
 
 Generator::~Generator() = default;
@@ -110,9 +111,10 @@ void Generator::finish(StopReason reason) {
   r.running = false;
 }
 
-bool Generator::step() {
+bool Generator::draw() {
   if (!running()) return false;
   Run& r = *run_;
+  if (r.awaiting_feed) fail("generate: draw() again before fed()");
   const GenerationRequest& request = r.request;
   if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
     finish(StopReason::kCancelled);
@@ -140,9 +142,30 @@ bool Generator::step() {
     return false;
   }
   r.next[0] = token;
+  r.awaiting_feed = true;
+  return true;
+}
+
+int32_t Generator::pending_token() const {
+  if (!running() || !run_->awaiting_feed) fail("generate: no token waits to be fed");
+  return run_->next[0];
+}
+
+void Generator::fed(std::span<const float> logits) {
+  if (!running() || !run_->awaiting_feed) fail("generate: fed() without a drawn token");
+  Run& r = *run_;
+  r.logits.assign(logits.begin(), logits.end());  // the vector keeps its capacity: no allocation
+  cached_.push_back(r.next[0]);
+  r.awaiting_feed = false;
+}
+
+bool Generator::step() {
+  if (!draw()) return false;
+  Run& r = *run_;
   session_.forward(r.next, r.last_only, r.step);
   r.logits.swap(r.step.logits);
-  cached_.push_back(token);
+  cached_.push_back(r.next[0]);
+  r.awaiting_feed = false;
   return true;
 }
 

@@ -40,4 +40,16 @@ int64_t Session::context() const { return cache_->capacity(); }
 void Session::reset() { cache_->clear(); }
 void Session::truncate(int64_t length) { cache_->truncate(length); }
 
+void Session::forward_together(std::span<Session* const> sessions, std::span<const int32_t> tokens,
+                               ForwardResult& result) {
+  if (sessions.empty()) fail("forward_together: no sessions");
+  std::vector<KvCache*> caches;  // a handful of pointers a step (the server's slots)
+  caches.reserve(sessions.size());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (&sessions[i]->model_ != &sessions[0]->model_) fail("forward_together: session ", i, " is of another model");
+    caches.push_back(sessions[i]->cache_.get());
+  }
+  model_transformer(sessions[0]->model_).forward_caches(tokens, caches, result);
+}
+
 }  // namespace dsmoe

@@ -153,14 +153,67 @@ void SlotScheduler::run() {
     }
     for (auto& [slot, job] : starting) start(*slot, std::move(job));
     starting.clear();
-    for (const auto& slot : slots_) {
-      if (slot->job && !step(*slot)) {
-        std::lock_guard lock(mutex_);
-        slot->job.reset();
-        --totals_.busy_slots;
-        ++totals_.jobs_finished;
-      }
+    decode_step();
+  }
+}
+
+void SlotScheduler::release(Slot& slot) {
+  std::lock_guard lock(mutex_);
+  slot.job.reset();
+  --totals_.busy_slots;
+  ++totals_.jobs_finished;
+}
+
+void SlotScheduler::finish(Slot& slot) {
+  const GenerationStats& stats = slot.generator.stats();
+  {
+    std::lock_guard lock(mutex_);
+    totals_.generated_tokens += stats.generated_tokens;
+  }
+  slot.job->finish(stats);
+  release(slot);
+}
+
+void SlotScheduler::decode_step() {
+  // Every active slot draws its next token; those still going are fed together in one forward pass.
+  step_slots_.clear();
+  step_sessions_.clear();
+  step_tokens_.clear();
+  for (const auto& owned : slots_) {
+    Slot& slot = *owned;
+    if (!slot.job) continue;
+    if (slot.failed) {  // start() reported the error already
+      slot.failed = false;
+      release(slot);
+      continue;
     }
+    try {
+      if (slot.generator.draw()) {
+        step_slots_.push_back(&slot);
+        step_sessions_.push_back(&slot.generator.session());
+        step_tokens_.push_back(slot.generator.pending_token());
+        continue;
+      }
+    } catch (const std::exception& error) {
+      slot.job->finish(GenerationStats{}, error.what());
+      release(slot);
+      continue;
+    }
+    finish(slot);
+  }
+  if (step_slots_.empty()) return;
+  try {
+    Session::forward_together(step_sessions_, step_tokens_, step_result_);
+  } catch (const std::exception& error) {
+    for (Slot* slot : step_slots_) {
+      slot->job->finish(GenerationStats{}, error.what());
+      release(*slot);
+    }
+    return;
+  }
+  const auto vocab = step_result_.logits.size() / step_slots_.size();
+  for (size_t i = 0; i < step_slots_.size(); ++i) {
+    step_slots_[i]->generator.fed(std::span<const float>(step_result_.logits.data() + i * vocab, vocab));
   }
 }
 
@@ -192,28 +245,8 @@ void SlotScheduler::start(Slot& slot, std::shared_ptr<Job> job) {
     totals_.reused_tokens += stats.reused_tokens;
   } catch (const std::exception& error) {
     job->finish(GenerationStats{}, error.what());
-    slot.failed = true;  // step() frees the slot
+    slot.failed = true;  // decode_step() frees the slot
   }
-}
-
-bool SlotScheduler::step(Slot& slot) {
-  if (slot.failed) {  // start() reported the error already
-    slot.failed = false;
-    return false;
-  }
-  try {
-    if (slot.generator.step()) return true;
-  } catch (const std::exception& error) {
-    slot.job->finish(GenerationStats{}, error.what());
-    return false;
-  }
-  const GenerationStats& stats = slot.generator.stats();
-  {
-    std::lock_guard lock(mutex_);
-    totals_.generated_tokens += stats.generated_tokens;
-  }
-  slot.job->finish(stats);
-  return false;
 }
 
 }  // namespace dsmoe::server

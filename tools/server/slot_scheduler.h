@@ -1,8 +1,9 @@
 // The server's slots: N generators, each with its own KV cache, fed from a bounded queue by one scheduler thread
 // (forward passes share the library's thread pool, so one thread runs them all). A slot starts its job with one
-// prefill, then every active slot decodes a token in turn, so a new request starts while others are still
-// answering. A job's results do not depend on its neighbours: each slot's forward passes are its own and
-// bit-identical for any thread count, and each job has its own seeded sampler.
+// prefill, then every active slot's next token goes through one forward pass together (continuous batching: the
+// weights are read once a step for all of them), so a new request starts while others are still answering. A
+// job's results do not depend on its neighbours: a row of Session::forward_together is bit for bit its session's
+// own forward pass, at any thread count, and each job has its own seeded sampler.
 //
 // A follow-up turn reuses a slot's cache: a new job goes to the free slot whose cached tokens share the longest
 // prefix with its prompt, and the generator prefills only the rest.
@@ -105,7 +106,9 @@ class SlotScheduler {
   struct Slot;
   void run();
   void start(Slot& slot, std::shared_ptr<Job> job);
-  bool step(Slot& slot);  // false once the slot's job is over
+  void decode_step();           // one token for every active slot, in one forward pass
+  void finish(Slot& slot);      // the slot's generation has stopped: report it and free the slot
+  void release(Slot& slot);
 
   const Model& model_;
   const Tokenizer& tokenizer_;
@@ -118,6 +121,11 @@ class SlotScheduler {
   std::deque<std::shared_ptr<Job>> queue_;
   bool stopping_ = false;
   SchedulerStats totals_;
+  // decode_step's buffers, reused (the scheduler thread alone touches them).
+  std::vector<Slot*> step_slots_;
+  std::vector<Session*> step_sessions_;
+  std::vector<int32_t> step_tokens_;
+  ForwardResult step_result_;
   std::thread thread_;
 };
 
