@@ -72,6 +72,7 @@ int run_serve(ServeArgs& args) {
   std::thread watcher([&] {
     while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     scheduler.shut_down();
+    http.drain(10000);  // the cancelled streams write their last events first
     http.stop();
   });
   http.listen();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <thread>
 
 #include "chat_page_html.h"
 #include "dsmoe/error.h"
@@ -29,6 +30,7 @@ struct HttpServer::Impl {
   Metrics metrics;
   httplib::Server http;
   std::atomic<int64_t> next_id{0};
+  std::atomic<int64_t> in_flight{0};  // completion requests whose answer is not yet fully written
   int64_t started = std::time(nullptr);
 
   Impl(const ServerModel& m, SlotScheduler& s, std::vector<int32_t> ends, ServerOptions o)
@@ -71,6 +73,14 @@ struct HttpServer::Impl {
     if (!scheduler.submit(job)) {
       throw ApiError(503, "every slot is busy and the queue is full; retry later", "", "server_error");
     }
+    // Counted until the answer is written: the handler's return, or the stream's releaser.
+    ++in_flight;
+    struct Done {
+      std::atomic<int64_t>* count;
+      ~Done() {
+        if (count != nullptr) --*count;
+      }
+    } done{&in_flight};
     auto answer = std::make_shared<Answer>();
     answer->id = new_id(chat);
     answer->created = std::time(nullptr);
@@ -93,6 +103,7 @@ struct HttpServer::Impl {
       return;
     }
     res.set_header("Cache-Control", "no-cache");
+    done.count = nullptr;  // the stream's releaser counts it down
     auto first = std::make_shared<bool>(true);
     res.set_chunked_content_provider(
         "text/event-stream",
@@ -123,8 +134,9 @@ struct HttpServer::Impl {
           if (update.finished) sink.done();
           return true;
         },
-        [job](bool success) {
+        [this, job](bool success) {
           if (!success) job->cancel();
+          --in_flight;
         });
   }
 
@@ -240,6 +252,13 @@ int HttpServer::bind() {
 }
 
 void HttpServer::listen() { impl_->http.listen_after_bind(); }
+
+void HttpServer::drain(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 void HttpServer::stop() { impl_->http.stop(); }
 

@@ -29,7 +29,10 @@ class HttpServer {
   ~HttpServer();
   int bind();     // the port listened on; Error naming host and port when it cannot be had
   void listen();  // serves until stop()
-  void stop();    // from any thread: stops accepting; requests in flight end as their jobs do
+  // Waits (up to timeout_ms) until no completion request is in flight: after SlotScheduler::shut_down() has
+  // cancelled their jobs, their last events (finish_reason, [DONE]) are written before stop() closes anything.
+  void drain(int timeout_ms);
+  void stop();    // from any thread: stops accepting and closes the connections
 
  private:
   struct Impl;
