@@ -4,10 +4,9 @@
 #include <cctype>
 #include <set>
 
-#include "loaders/quant_plan.h"
-
 #include "core/errors.h"
 #include "loaders/gguf_names.h"
+#include "loaders/quant_plan.h"
 
 namespace dsmoe {
 namespace {
@@ -226,6 +225,7 @@ ModelFiles open_gguf_model(const std::string& path, const OpenOptions& options) 
       files.file_type = std::string(info.name);
       std::transform(files.file_type.begin(), files.file_type.end(), files.file_type.begin(),
                      [](unsigned char c) { return char(std::toupper(c)); });
+      break;
     }
   }
   files.description = cat("GGUF v", file->version(), file_type, ", ", file->tensors().size(), " tensors");

@@ -161,10 +161,7 @@ ArchitectureReport architecture_report(const std::string& model_path, const std:
   const bool measured = files.has_value();
   if (measured) {
     bind_weights(config, *files->weights);  // validates names and shapes
-    for (const WeightSpec& spec : weight_specs(config)) {
-      const std::optional<TensorView> view = files->weights->find(spec.key);
-      bytes_by_dtype[std::string(dtype_name(view->dtype))] += int64_t(view->bytes());
-    }
+    bytes_by_dtype = weight_bytes_by_dtype(config, *files->weights);
   } else {
     const DType dtype = config.torch_dtype.value_or(DType::F32);
     bytes_by_dtype[std::string(dtype_name(dtype))] = count_parameters(config).total * int64_t(dtype_size(dtype));

@@ -1,5 +1,5 @@
 #include <chrono>
-#include <set>
+#include <map>
 
 #include "core/errors.h"
 #include "dsmoe/dsmoe.h"
@@ -36,14 +36,10 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);
   ModelWeights weights = bind_weights(config, *impl->files.weights);
-  std::set<std::string> dtypes;
-  for (const WeightSpec& spec : weight_specs(config)) {
-    const TensorView view = *impl->files.weights->find(spec.key);  // bind_weights found every one
-    dtypes.insert(std::string(dtype_name(view.dtype)));
-    impl->weight_bytes += int64_t(view.bytes());
-  }
+  const std::map<std::string, int64_t> bytes = weight_bytes_by_dtype(config, *impl->files.weights);
+  for (const auto& [dtype, n] : bytes) impl->weight_bytes += n;
   impl->weight_type = !impl->files.file_type.empty() ? impl->files.file_type
-                      : dtypes.size() == 1           ? *dtypes.begin()
+                      : bytes.size() == 1            ? bytes.begin()->first
                                                      : "mixed";
   impl->transformer = std::make_unique<Transformer>(std::move(config), std::move(weights));
   if (!impl->files.tokenizer_json.is_null()) {
@@ -68,13 +64,7 @@ std::unique_ptr<Model> Model::random(const nlohmann::json& config_json, const st
   if (options.layers > 0) config.num_hidden_layers = options.layers;
   apply_rope_overrides(config, options.rope);
   DType dtype{};
-  if (options.dtype == "bf16") {
-    dtype = DType::BF16;
-  } else if (options.dtype == "f16") {
-    dtype = DType::F16;
-  } else if (options.dtype == "f32") {
-    dtype = DType::F32;
-  } else {
+  if (!parse_dtype(options.dtype, &dtype) || (dtype != DType::BF16 && dtype != DType::F16 && dtype != DType::F32)) {
     fail("random weights: the dtype must be bf16, f16 or f32, found '", options.dtype, "'");
   }
   auto impl = std::make_unique<Impl>();

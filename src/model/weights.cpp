@@ -92,4 +92,14 @@ ModelWeights bind_weights(const ModelConfig& c, const WeightSource& source) {
   return w;
 }
 
+std::map<std::string, int64_t> weight_bytes_by_dtype(const ModelConfig& config, const WeightSource& source) {
+  std::map<std::string, int64_t> bytes;
+  for (const WeightSpec& spec : weight_specs(config)) {
+    const std::optional<TensorView> view = source.find(spec.key);
+    if (!view) fail("weight_bytes_by_dtype: ", source.tensor_name(spec.key), " is missing (bind_weights first)");
+    bytes[std::string(dtype_name(view->dtype))] += int64_t(view->bytes());
+  }
+  return bytes;
+}
+
 }  // namespace dsmoe

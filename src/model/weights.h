@@ -2,6 +2,7 @@
 // HF's module tree (model.layers.N.mlp.experts.E.up_proj); the file formats' names live in src/loaders/.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,5 +52,9 @@ struct ModelWeights {
 // Binds every tensor the config implies, checking each shape. A missing, misshapen or unexpected
 // tensor is an Error naming the file, the tensor (the file's own name), the expected and the found shape.
 ModelWeights bind_weights(const ModelConfig& config, const WeightSource& source);
+
+// The bytes of the model's weights as `source` stores them, by dtype name ("BF16" -> bytes): what inspect prints
+// and ModelInfo sums. Call after bind_weights has found every tensor.
+std::map<std::string, int64_t> weight_bytes_by_dtype(const ModelConfig& config, const WeightSource& source);
 
 }  // namespace dsmoe

@@ -163,9 +163,7 @@ bool Generator::step() {
   if (!draw()) return false;
   Run& r = *run_;
   session_.forward(r.next, r.last_only, r.step);
-  r.logits.swap(r.step.logits);
-  cached_.push_back(r.next[0]);
-  r.awaiting_feed = false;
+  fed(r.step.logits);
   return true;
 }
 

@@ -73,14 +73,10 @@ struct HttpServer::Impl {
     if (!scheduler.submit(job)) {
       throw ApiError(503, "every slot is busy and the queue is full; retry later", "", "server_error");
     }
-    // Counted until the answer is written: the handler's return, or the stream's releaser.
+    // Counted until the answer is written: the last owner of this guard is the handler (a whole answer) or the
+    // stream's provider, which httplib drops once the stream has ended.
     ++in_flight;
-    struct Done {
-      std::atomic<int64_t>* count;
-      ~Done() {
-        if (count != nullptr) --*count;
-      }
-    } done{&in_flight};
+    const std::shared_ptr<void> counted(nullptr, [this](void*) { --in_flight; });
     auto answer = std::make_shared<Answer>();
     answer->id = new_id(chat);
     answer->created = std::time(nullptr);
@@ -103,11 +99,10 @@ struct HttpServer::Impl {
       return;
     }
     res.set_header("Cache-Control", "no-cache");
-    done.count = nullptr;  // the stream's releaser counts it down
     auto first = std::make_shared<bool>(true);
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, job, parsed, answer, first](size_t, httplib::DataSink& sink) {
+        [this, job, parsed, answer, first, counted](size_t, httplib::DataSink& sink) {
           const JobUpdate update = job->take(100);
           if (!sink.is_writable()) {
             job->cancel();  // the client is gone: the slot is free before its next token
@@ -134,9 +129,8 @@ struct HttpServer::Impl {
           if (update.finished) sink.done();
           return true;
         },
-        [this, job](bool success) {
+        [job](bool success) {
           if (!success) job->cancel();
-          --in_flight;
         });
   }
 
