@@ -269,6 +269,23 @@ def part_activation_ggml(ctx):
         check(ok, f"activation for {weight} == quantize_row_{kind}_ref ({first_difference(ours, theirs)})")
 
 
+def block_offsets(type_name, weight_bytes, n):
+    """Per element, the offset a block adds to its scaled values: Q4_1/Q5_1 store w = d*q + m (f16 m after the
+    f16 d, blocks of 32); Q4_K/Q5_K store w = d*sc*q - dmin*m (6-bit sc and m packed in the 12 bytes after the
+    f16 d and dmin, 8 sub-blocks of 32 in a block of 256)."""
+    rows = weight_bytes.shape[0]
+    elems, block_bytes = LAYOUT[type_name][0], LAYOUT[type_name][1]
+    blocks = weight_bytes.reshape(rows, n // elems, block_bytes)
+    f16_at_2 = blocks[:, :, 2:4].copy().view(np.float16).astype(np.float64)[:, :, 0]
+    if type_name in ("Q4_1", "Q5_1"):
+        return np.repeat(f16_at_2, 32, axis=1)
+    packed = blocks[:, :, 4:16].astype(np.int64)
+    mins = np.empty((rows, n // 256, 8), np.float64)
+    for j in range(8):
+        mins[:, :, j] = packed[:, :, j + 4] & 63 if j < 4 else (packed[:, :, j + 4] >> 4) | ((packed[:, :, j] >> 6) << 4)
+    return -np.repeat(f16_at_2[:, :, None] * mins, 32, axis=2).reshape(rows, n)
+
+
 def tolerance_bound(type_name, w, a, weight_bytes, act_bytes, n):
     """Bound on |float32 vec_dot - float64 dot of the dequantized rows|, per row.
 
@@ -280,6 +297,11 @@ def tolerance_bound(type_name, w, a, weight_bytes, act_bytes, n):
     ulp each, relative) plus |m| (1 + |sum(q)|) 2^-25 where the f16 values are subnormal."""
     elems = LAYOUT[type_name][0]
     magnitude = np.abs(w.astype(np.float64) * a).sum(axis=1)
+    if type_name in ("Q4_1", "Q5_1", "Q4_K", "Q5_K"):
+        # These sum the scaled part (d*q*a) and the offset part (m*a) apart and add them at the end, so the
+        # roundings scale with both parts' magnitudes, which can far exceed |w*a| when they cancel.
+        offset = block_offsets(type_name, weight_bytes.reshape(a.shape[0], -1), n)
+        magnitude = (np.abs((w - offset) * a) + np.abs(offset * a)).sum(axis=1)
     bound = 2.0 * (n // elems + 8) * 2.0 ** -24 * magnitude
     if type_name in ("Q4_1", "Q5_1"):
         block_bytes = LAYOUT[type_name][1]

@@ -130,6 +130,27 @@ class Terminal:
     def send(self, data):
         os.write(self.fd, data)
 
+    def type_line(self, text):
+        """Sends a message once the line editor reads the terminal raw: typed into canonical mode first, the line
+        is echoed twice, and a Ctrl-C that follows it could reach libedit at the prompt instead of the reply."""
+        self.wait_for_line_editor()
+        self.send(text + b"\r")
+
+    def interrupt_reply(self, turn_start):
+        """Ctrl-C while the reply begun after output[turn_start:] is still running, or nothing if it has ended. The
+        chat is paused (SIGSTOP) while its output is drained and looked at, so it cannot end the reply between the
+        look and the Ctrl-C; the SIGINT is delivered when it resumes. True if the Ctrl-C was sent."""
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            self.read_until(b"$^", 0.2)
+            running = b"| stop: " not in self.output[turn_start:]
+            if running:
+                self.send(b"\x03")
+                time.sleep(0.05)  # let the terminal raise SIGINT before the chat runs again
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
+        return running
+
     def wait_for_line_editor(self, seconds=60):
         """Waits until libedit has put the terminal in its raw mode. A Ctrl-D that reaches the terminal while it is
         still in canonical mode becomes a NUL byte when the mode changes and is lost, so the test waits, as no typist
@@ -156,13 +177,13 @@ def check_terminal(binary):
     # A long reply (the context-extended model, --ignore-eos, no limit) so that Ctrl-C lands while it is written.
     term = Terminal(binary, "-m", MODEL_1K, "-c", "1024", "-n", "-1", "--ignore-eos", "--temp", "0.8", "-s", "3")
     check("a terminal gets the prompt", term.read_until(rb"> $"), term.output[-300:])
-    term.send(b"In the beginning\r")
+    term.type_line(b"In the beginning")
     started = term.read_until(rb"In the beginning\r\n.{20}", 60)
     term.send(b"\x03")
     stopped = term.read_until(rb"reply stopped \(Ctrl-C\).*stop: cancelled.*> $", 60)
     check("Ctrl-C stops the reply and returns to the prompt", started and stopped, term.output[-600:])
     mark = len(term.output)
-    term.send(b"And God said\r")
+    term.type_line(b"And God said")
     replied = term.read_until(rb"And God said\r\n.{20}", 60)
     term.send(b"\x03")  # stops this long reply too
     answered = replied and term.read_until(rb"stop: cancelled.*> $", 60) and term.output.count(b"stop: cancelled") == 2
@@ -193,10 +214,9 @@ def check_ten_turns(binary):
         if not ok:
             break
         mark = len(term.output)
-        term.send(message + b"\r")
+        term.type_line(message)
         if i >= 4 and not stopped and term.read_until(re.escape(message) + rb"\r\n.{8}", 60):
-            if not re.search(rb"> $", term.output[mark:]):
-                term.send(b"\x03")
+            term.interrupt_reply(mark)
         ok = term.read_until(re.escape(message) + rb"\r\n.*\| stop: [a-z ]+\r?\n.*> $", 60)
         turn = term.output[mark:]
         stopped += b"reply stopped (Ctrl-C)" in turn

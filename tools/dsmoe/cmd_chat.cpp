@@ -125,7 +125,11 @@ int run_chat(ChatArgs& args) {
   Timings timings;
   timings.load_seconds = loaded.model->load_seconds();
   std::string line;
-  while (input.read(line)) {
+  while (true) {
+    // Ctrl-C counts as "stop the reply" until the turn's report is written, so one that lands just as a reply
+    // ends is absorbed instead of leaving the chat; from the prompt on, it leaves.
+    g_replying.store(false);
+    if (!input.read(line)) break;
     if (line.empty()) continue;
     if (args.generation.escape) line = process_escapes(line);
     g_cancel_reply.store(false);
@@ -136,7 +140,6 @@ int run_chat(ChatArgs& args) {
       std::cout << text << std::flush;
     });
     prefill_notice.stop();
-    g_replying.store(false);
     timings.add(turn.stats);
     if (turn.refused) {
       std::cerr << "dsmoe: message not sent: " << turn.refusal << "\n";
