@@ -10,10 +10,11 @@
 #include "core/dtype.h"
 #include "core/parallel.h"
 #include "kernels/row_dot.h"
-#include "quant/quantize.h"
-#include "quant/vec_dot.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
+#include "quant/interleave.h"
+#include "quant/quantize.h"
+#include "quant/vec_dot.h"
 
 namespace dsmoe {
 namespace {
@@ -68,6 +69,33 @@ BENCHMARK(BM_Matmul)
 // One weight format on one instruction set's row kernel, single thread, no matmul around it: the rows of an
 // expert's gate (1408 x 2048) or down (2048 x 1408) projection, 1 token (decode) or 4 (the prefill tile).
 // Args: dtype, isa, in_features, columns.
+// A random weight [rows, in] stored as `type` and kMaxColumns activation rows in its paired format.
+struct KernelInputs {
+  std::vector<unsigned char> weight, act;
+  size_t row_bytes = 0, stride = 0;
+};
+KernelInputs kernel_inputs(DType type, int64_t rows, int64_t in) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(rows * in)), x(static_cast<size_t>(kMaxColumns * in));
+  for (float& v : values) v = normal(rng);
+  for (float& v : x) v = normal(rng);
+  KernelInputs k;
+  k.row_bytes = dtype_row_bytes(type, in);
+  k.weight.resize(size_t(rows) * k.row_bytes);
+  quantize_rows(type, values.data(), k.weight.data(), rows, in);
+  k.stride = is_block_format(type) ? activation_row_bytes(type, in) : size_t(in) * sizeof(float);
+  k.act.resize(k.stride * kMaxColumns);
+  for (int c = 0; c < kMaxColumns; ++c) {
+    if (is_block_format(type)) {
+      quantize_activation_row(type, x.data() + c * in, k.act.data() + size_t(c) * k.stride, in);
+    } else {
+      std::memcpy(k.act.data() + size_t(c) * k.stride, x.data() + c * in, k.stride);
+    }
+  }
+  return k;
+}
+
 void BM_RowKernel(benchmark::State& state) {
   const auto type = DType(state.range(0));
   const auto isa = Isa(state.range(1));
@@ -77,32 +105,19 @@ void BM_RowKernel(benchmark::State& state) {
     state.SkipWithError("this CPU does not run that instruction set");
     return;
   }
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> values(static_cast<size_t>(rows * in)), x(static_cast<size_t>(kMaxColumns * in));
-  for (float& v : values) v = normal(rng);
-  for (float& v : x) v = normal(rng);
-  std::vector<unsigned char> weight(size_t(rows) * dtype_row_bytes(type, in));
-  quantize_rows(type, values.data(), weight.data(), rows, in);
-  const size_t stride = is_block_format(type) ? activation_row_bytes(type, in) : size_t(in) * sizeof(float);
-  std::vector<unsigned char> act(stride * kMaxColumns);
-  for (int c = 0; c < kMaxColumns; ++c) {
-    if (is_block_format(type)) {
-      quantize_activation_row(type, x.data() + c * in, act.data() + size_t(c) * stride, in);
-    } else {
-      std::memcpy(act.data() + size_t(c) * stride, x.data() + c * in, stride);
-    }
-  }
+  const KernelInputs k = kernel_inputs(type, rows, in);
+  const std::vector<unsigned char>& weight = k.weight;
+  const std::vector<unsigned char>& act = k.act;
+  const size_t stride = k.stride, row_bytes = k.row_bytes;
   const RowDotFn dot = row_kernels(isa).row_dot[int(type)];
-  const size_t row_bytes = dtype_row_bytes(type, in);
   float out[kMaxColumns];
   for (auto _ : state) {
     for (int64_t r = 0; r < rows; ++r) dot(weight.data() + size_t(r) * row_bytes, act.data(), stride, columns, in, out);
     benchmark::DoNotOptimize(out);
   }
   state.SetLabel(std::string(dtype_name(type)) + " " + std::string(isa_name(isa)));
-  state.counters["weight GB/s"] = benchmark::Counter(double(weight.size()), benchmark::Counter::kIsIterationInvariantRate,
-                                                     benchmark::Counter::kIs1000);
+  state.counters["weight GB/s"] = benchmark::Counter(
+      double(weight.size()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_RowKernel)
     ->ArgsProduct({{int(DType::BF16), int(DType::Q8_0), int(DType::Q4_0), int(DType::Q5_0), int(DType::Q4_K),
@@ -111,6 +126,41 @@ BENCHMARK(BM_RowKernel)
                    {2048},
                    {1, 4}})
     ->ArgsProduct({{int(DType::Q8_0), int(DType::Q5_0)}, {int(Isa::kAvx512)}, {1408}, {1, 4}})
+    ->Unit(benchmark::kMicrosecond);
+
+// Args: format, instruction set, in_features, columns. The eight-row kernel over the same matrix as
+// BM_RowKernel's rows, interleaved (quant/interleave.h): the rows-at-once layout beside the row-at-a-time one.
+void BM_GroupKernel(benchmark::State& state) {
+  const auto type = DType(state.range(0));
+  const auto isa = Isa(state.range(1));
+  const int64_t in = state.range(2), rows = in == 2048 ? 1408 : 2048;
+  const int columns = int(state.range(3));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU does not run that instruction set");
+    return;
+  }
+  const KernelInputs k = kernel_inputs(type, rows, in);
+  const std::vector<unsigned char>& weight = k.weight;
+  const std::vector<unsigned char>& act = k.act;
+  const size_t stride = k.stride, row_bytes = k.row_bytes;
+  std::vector<unsigned char> groups(weight.size());
+  quant::interleave_matrix(type, weight.data(), rows, in, groups.data());
+  const RowGroupDotFn dot = row_kernels(isa).group_dot[int(type)];
+  float out[kMaxColumns * quant::kGroupRows];
+  for (auto _ : state) {
+    for (int64_t r = 0; r < rows; r += quant::kGroupRows) {
+      dot(groups.data() + size_t(r) * row_bytes, act.data(), stride, columns, in, out);
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetLabel(std::string(dtype_name(type)) + " x8 " + std::string(isa_name(isa)));
+  state.counters["weight GB/s"] = benchmark::Counter(
+      double(weight.size()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_GroupKernel)
+    ->ArgsProduct(
+        {{int(DType::Q4_0), int(DType::Q4_K), int(DType::Q6_K)}, {int(Isa::kAvx2), int(Isa::kAvx512)}, {2048}, {1, 4}})
+    ->ArgsProduct({{int(DType::Q4_0)}, {int(Isa::kAvx512)}, {1408}, {1, 4}})
     ->Unit(benchmark::kMicrosecond);
 
 // Args: context length, threads. One decode step of one layer: 16 heads, head_dim 128.

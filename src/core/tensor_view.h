@@ -13,6 +13,9 @@ struct TensorView {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   const void* data = nullptr;  // row-major; element formats aligned to their size, block formats to 2 bytes
+  // Rows interleaved in groups of eight (quant/interleave.h), as the eight-row kernels read them: the same bytes,
+  // so sizes and offsets of whole groups are those of the plain rows. Only matrix products read such a view.
+  bool row_groups = false;
 
   int64_t numel() const {
     int64_t n = 1;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/row_dot.h"
+#include "quant/interleave.h"
 #include "quant/quantize.h"
 #include "quant/vec_dot.h"
 
@@ -46,6 +47,11 @@ void dot_blocks(const void* w, const void* activations, size_t stride, int colum
 }
 
 template <DType kType>
+void dot_group(const void* group, const void* activations, size_t stride, int columns, int64_t n, float* out) {
+  quant::dot_group_scalar(kType, group, activations, stride, columns, n, out);
+}
+
+template <DType kType>
 void axpy(float a, const void* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * element(kType, x, i);
 }
@@ -82,6 +88,9 @@ void fill_scalar(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = dot_blocks<DType::Q4_K>;
   k.row_dot[int(DType::Q5_K)] = dot_blocks<DType::Q5_K>;
   k.row_dot[int(DType::Q6_K)] = dot_blocks<DType::Q6_K>;
+  k.group_dot[int(DType::Q4_0)] = dot_group<DType::Q4_0>;
+  k.group_dot[int(DType::Q4_K)] = dot_group<DType::Q4_K>;
+  k.group_dot[int(DType::Q6_K)] = dot_group<DType::Q6_K>;
   k.row_axpy[int(DType::F32)] = axpy<DType::F32>;
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;

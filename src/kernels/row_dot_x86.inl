@@ -127,6 +127,9 @@ void dot_legacy(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
   for (int c = 0; c < C; ++c) out[c] = hsum(_mm256_add_ps(acc[c][0], acc[c][1])) + offset[c];
 }
 
+// ---- rows in groups of eight (quant/interleave.h): Q4_0, Q4_K, Q6_K ----------------------------------------------
+#include "kernels/row_group_x86.inl"
+
 // ---- K-quants: 256 values a super-block; activations Q8_K 292 bytes: d@0 (f32) qs@4 bsums@260 --------------
 constexpr size_t kQ8KBytes = 292;
 
@@ -371,6 +374,18 @@ struct Legacy {
     static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_legacy<F, C>(w, a, s, n, o); }
   };
 };
+template <int C>
+struct Q4_0Group {
+  static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q4_0_group<C>(w, a, s, n, o); }
+};
+template <int C>
+struct Q4_KGroup {
+  static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q4_k_group<C>(w, a, s, n, o); }
+};
+template <int C>
+struct Q6_KGroup {
+  static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q6_k_group<C>(w, a, s, n, o); }
+};
 template <bool kFifthBit>
 struct KAffine {
   template <int C>
@@ -409,6 +424,9 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = by_columns<KAffine<false>::K>;
   k.row_dot[int(DType::Q5_K)] = by_columns<KAffine<true>::K>;
   k.row_dot[int(DType::Q6_K)] = by_columns<Q6K>;
+  k.group_dot[int(DType::Q4_0)] = by_columns<Q4_0Group>;
+  k.group_dot[int(DType::Q4_K)] = by_columns<Q4_KGroup>;
+  k.group_dot[int(DType::Q6_K)] = by_columns<Q6_KGroup>;
   k.row_axpy[int(DType::F32)] = axpy<DType::F32>;
   k.row_axpy[int(DType::F16)] = axpy<DType::F16>;
   k.row_axpy[int(DType::BF16)] = axpy<DType::BF16>;

@@ -1,6 +1,7 @@
 #include "model/weights.h"
 
 #include "core/errors.h"
+#include "quant/interleave.h"
 
 namespace dsmoe {
 namespace {
@@ -90,6 +91,40 @@ ModelWeights bind_weights(const ModelConfig& c, const WeightSource& source) {
   }
   bind.reject_unbound();
   return w;
+}
+
+int64_t interleave_matmul_weights(ModelWeights& w) {
+  int64_t bytes = 0;
+  auto interleave = [&](TensorView& view) {
+    if (!quant::has_group_layout(view.dtype) || view.row_groups || view.shape.size() != 2 ||
+        view.shape[0] % quant::kGroupRows != 0) {
+      return;
+    }
+    // The memory is the model's own copy of the file (Model::load interleaves only weights read into memory).
+    void* data = const_cast<void*>(view.data);
+    quant::interleave_matrix(view.dtype, data, view.shape[0], view.shape[1], data);
+    view.row_groups = true;
+    bytes += int64_t(view.bytes());
+  };
+  auto interleave_ffn = [&](FeedForwardWeights& ffn) {
+    interleave(ffn.gate_proj);
+    interleave(ffn.up_proj);
+    interleave(ffn.down_proj);
+  };
+  for (DecoderLayerWeights& layer : w.layers) {
+    interleave(layer.self_attn.q_proj);
+    interleave(layer.self_attn.k_proj);
+    interleave(layer.self_attn.v_proj);
+    interleave(layer.self_attn.o_proj);
+    if (layer.mlp) interleave_ffn(*layer.mlp);
+    if (layer.moe) {
+      interleave(layer.moe->router);
+      for (FeedForwardWeights& expert : layer.moe->experts) interleave_ffn(expert);
+      if (layer.moe->shared) interleave_ffn(*layer.moe->shared);
+    }
+  }
+  if (w.lm_head.data != w.embed_tokens.data) interleave(w.lm_head);  // a tied head is the embedding's rows
+  return bytes;
 }
 
 std::map<std::string, int64_t> weight_bytes_by_dtype(const ModelConfig& config, const WeightSource& source) {

@@ -53,6 +53,13 @@ struct ModelWeights {
 // tensor is an Error naming the file, the tensor (the file's own name), the expected and the found shape.
 ModelWeights bind_weights(const ModelConfig& config, const WeightSource& source);
 
+// Interleaves in place, in groups of eight rows, every matrix-product weight whose format has an eight-row
+// kernel (Q4_0, Q4_K, Q6_K) and whose rows come in whole groups, and marks its view (TensorView::row_groups).
+// The embedding stays as it is (rows are looked up one by one), and so does an lm_head tied to it. The weights
+// must lie in memory the model owns and may write (read into memory, not mapped from the file). Returns the
+// bytes interleaved.
+int64_t interleave_matmul_weights(ModelWeights& weights);
+
 // The bytes of the model's weights as `source` stores them, by dtype name ("BF16" -> bytes): what inspect prints
 // and ModelInfo sums. Call after bind_weights has found every tensor.
 std::map<std::string, int64_t> weight_bytes_by_dtype(const ModelConfig& config, const WeightSource& source);

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/parallel.h"
 #include "kernels/row_dot.h"
+#include "quant/interleave.h"
 #include "quant/quantize.h"
 #include "quant/vec_dot.h"
 
@@ -17,7 +18,10 @@ namespace {
 // one of light rows (Q4_K), and the threads, taking runs of tasks as they finish, share the bytes to read.
 constexpr size_t kBytesPerTask = 16 * 1024;
 
-int64_t rows_per_task(const TensorView& w) { return std::max<int64_t>(1, int64_t(kBytesPerTask / w.row_bytes())); }
+int64_t rows_per_task(const TensorView& w) {
+  const int64_t rows = std::max<int64_t>(1, int64_t(kBytesPerTask / w.row_bytes()));
+  return w.row_groups ? (rows + quant::kGroupRows - 1) / quant::kGroupRows * quant::kGroupRows : rows;
+}
 int64_t task_count(const TensorView& w) { return (w.shape[0] + rows_per_task(w) - 1) / rows_per_task(w); }
 // Tokens whose weight rows are reused from the cache before moving on: the rows of one task stay in L1/L2
 // while this many tokens' activations stream past them.
@@ -33,6 +37,9 @@ size_t activation_stride(const TensorView& w) {
 void check_job(const MatmulJob& job) {
   const TensorView& w = *job.weight;
   if (w.shape.size() != 2) fail("matmul: weight must be 2-D, found ", w.shape.size(), " dimensions");
+  if (w.row_groups && (w.shape[0] % quant::kGroupRows != 0 || row_kernels().group_dot[int(w.dtype)] == nullptr)) {
+    fail("matmul: a ", dtype_name(w.dtype), " weight of shape ", w.shape_text(), " cannot be read in row groups");
+  }
 }
 
 // Quantizes each job's x unless an earlier job with the same x and activation format already did.
@@ -120,6 +127,25 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
       const auto* w_bytes = static_cast<const unsigned char*>(w.data);
       const size_t w_row_bytes = w.row_bytes();
       const int64_t row_end = std::min(out_features, hi * task_rows);
+      if (w.row_groups) {  // eight rows a call (tasks hold whole groups)
+        const RowGroupDotFn group_dot = kernels.group_dot[int(w.dtype)];
+        constexpr int kRows = quant::kGroupRows;
+        for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTokensPerTile) {
+          const int64_t t1 = std::min(job.n_tokens, t0 + kTokensPerTile);
+          for (int64_t o = lo * task_rows; o < row_end; o += kRows) {
+            const unsigned char* group = w_bytes + size_t(o) * w_row_bytes;
+            for (int64_t t = t0; t < t1; t += kMaxColumns) {
+              const int columns = int(std::min<int64_t>(kMaxColumns, t1 - t));
+              float out[kMaxColumns * kRows];
+              group_dot(group, activations + size_t(t) * stride, stride, columns, in_features, out);
+              for (int c = 0; c < columns; ++c) {
+                std::copy(out + c * kRows, out + (c + 1) * kRows, job.y + (t + c) * out_features + o);
+              }
+            }
+          }
+        }
+        continue;
+      }
       for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTokensPerTile) {
         const int64_t t1 = std::min(job.n_tokens, t0 + kTokensPerTile);
         for (int64_t o = lo * task_rows; o < row_end; ++o) {
@@ -143,6 +169,7 @@ void matmul_wt(const float* x, int64_t n_tokens, const TensorView& weight, float
 }
 
 void matmul_wt_reference(const float* x, int64_t n_tokens, const TensorView& weight, float* y) {
+  if (weight.row_groups) fail("matmul_wt_reference: weights in row groups are not supported");
   const int64_t out_features = weight.shape[0];
   const int64_t in_features = weight.shape[1];
   // Rows hold whole blocks and lie end to end, so the whole weight dequantizes as one row.

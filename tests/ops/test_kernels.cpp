@@ -3,14 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "core/dtype.h"
+#include "core/parallel.h"
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
 #include "ops/softmax_topk.h"
+#include "quant/interleave.h"
+#include "quant/quantize.h"
 #include "support/random_model.h"
 
 namespace dsmoe {
@@ -70,6 +74,58 @@ TEST_P(MatmulTest, MatchesScalarTwin) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDtypes, MatmulTest, ::testing::Values(DType::F32, DType::BF16, DType::F16));
+
+// A Q4_0, Q4_K or Q6_K weight read in row groups (quant/interleave.h, as Model::load lays out weights read into
+// memory) gives the products of the same weight read row by row, to the row kernels' rounding (1e-5 of the sum of
+// |terms|, the bound tests/kernels uses), and the same bits for any thread count.
+TEST(Matmul, RowGroupsAgreeWithRowsAndHoldForAnyThreadCount) {
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  struct RestoreThreads {
+    ~RestoreThreads() { set_num_threads(0); }
+  } restore;
+  // Tokens across the column blocks (4) and the token tiles (64); rows across several tasks of 16 KB.
+  for (auto [type, tokens, in, out] : {std::tuple{DType::Q4_0, 1, 256, 64}, std::tuple{DType::Q4_0, 7, 2048, 48},
+                                       std::tuple{DType::Q4_0, 70, 96, 1040}, std::tuple{DType::Q4_K, 1, 256, 64},
+                                       std::tuple{DType::Q4_K, 7, 2048, 48}, std::tuple{DType::Q4_K, 70, 512, 1040},
+                                       std::tuple{DType::Q6_K, 1, 256, 64}, std::tuple{DType::Q6_K, 7, 2048, 48},
+                                       std::tuple{DType::Q6_K, 70, 512, 1040}}) {
+    SCOPED_TRACE(dtype_name(type));
+    const auto x = normal_vector(size_t(tokens * in), rng);
+    const auto values = normal_vector(size_t(out * in), rng);
+    const size_t row_bytes = dtype_row_bytes(type, in);
+    std::vector<unsigned char> rows(row_bytes * size_t(out)), groups(rows.size());
+    quantize_rows(type, values.data(), rows.data(), out, in);
+    quant::interleave_matrix(type, rows.data(), out, in, groups.data());
+    TensorView plain{type, {out, in}, rows.data()};
+    TensorView grouped = plain;
+    grouped.data = groups.data();
+    grouped.row_groups = true;
+    std::vector<float> dequantized(values.size());
+    dequantize_row(type, rows.data(), dequantized.data(), out * in);
+    set_num_threads(1);
+    std::vector<float> want(size_t(tokens * out)), got(want.size()), again(want.size());
+    matmul_wt(x.data(), tokens, plain, want.data());
+    matmul_wt(x.data(), tokens, grouped, got.data());
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t o = 0; o < out; ++o) {
+        double size = 0;
+        for (int64_t i = 0; i < in; ++i)
+          size += std::fabs(double(x[size_t(t * in + i)]) * dequantized[size_t(o * in + i)]);
+        const size_t k = size_t(t * out + o);
+        ASSERT_LE(std::fabs(double(got[k]) - want[k]), 1e-5 * size + 1e-30)
+            << tokens << "x" << in << "x" << out << " token " << t << " row " << o << ": " << got[k] << " vs "
+            << want[k];
+      }
+    }
+    for (int threads : {2, 3}) {
+      set_num_threads(threads);
+      matmul_wt(x.data(), tokens, grouped, again.data());
+      EXPECT_EQ(0, std::memcmp(got.data(), again.data(), got.size() * sizeof(float))) << threads << " threads";
+    }
+  }
+}
 
 TEST(Kernels, RmsNormMatchesDoubleFormula) {
   std::mt19937 rng(testing::fresh_seed());

@@ -135,6 +135,11 @@ def check_basics(binary, server):
     _, events, done = server.stream("/v1/chat/completions", {**request, "stream_options": {"include_usage": True}})
     check("include_usage ends with a usage chunk with no choices", done and events[-1]["choices"] == [] and
           events[-1]["usage"]["completion_tokens"] == whole["usage"]["completion_tokens"], events[-1])
+    # OpenAI streams a chunk a token; tokens that arrive together still go out as chunks of their own (this
+    # model's tokens are whole ASCII words or pieces, so none is held back as a partial character).
+    pieces = [e for e in events if e["choices"] and e["choices"][0]["delta"].get("content")]
+    check("a streamed chunk carries one token", len(pieces) == whole["usage"]["completion_tokens"],
+          f"{len(pieces)} chunks with content for {whole['usage']['completion_tokens']} tokens")
 
 
 def check_logprobs(binary, server):

@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "dsmoe/chat_template.h"
-#include "tokenizer/jinja_lexer.h"
+#include "jinja/jinja_lexer.h"
 
 namespace {
 

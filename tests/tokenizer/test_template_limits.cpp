@@ -1,6 +1,6 @@
 // Chat templates as an attacker would write them (issue 14): nesting that would overflow the parser's or the
 // renderer's stack, loops that would run for hours, and strings, lists and outputs of gigabytes. Each must
-// end at once in an Error naming the limit (src/tokenizer/jinja_limits.h), and the limits must not touch what
+// end at once in an Error naming the limit (src/jinja/jinja_limits.h), and the limits must not touch what
 // real templates do (the render tests against jinja2 cover those).
 #include <gtest/gtest.h>
 

@@ -103,7 +103,7 @@ struct HttpServer::Impl {
     res.set_chunked_content_provider(
         "text/event-stream",
         [this, job, parsed, answer, first, counted](size_t, httplib::DataSink& sink) {
-          const JobUpdate update = job->take(100);
+          JobUpdate update = job->take(100);
           if (!sink.is_writable()) {
             job->cancel();  // the client is gone: the slot is free before its next token
             return false;
@@ -112,12 +112,21 @@ struct HttpServer::Impl {
           if (update.finished && !update.error.empty()) {
             out = "data: " + json_text(error_body(ApiError(500, update.error, "", "server_error"))) + "\n\n";
           } else {
-            answer->text += update.text;
+            // One event a piece (about a token), as OpenAI streams, even when several came at once; with log
+            // probabilities, one event for all that came, so that each token's entry travels with its text.
+            std::vector<std::string> pieces = std::move(update.pieces);
+            if (parsed->job.top_logprobs >= 0 && pieces.size() > 1) pieces = {update.text};
+            if (pieces.empty()) pieces.emplace_back();
             if (update.finished) answer->stats = update.stats;
-            if (*first || !update.text.empty() || !update.logprobs.empty() || update.finished) {
-              out = stream_event(*answer, *parsed, *model.tokenizer, update.text, update.logprobs, *first,
-                                 update.finished);
-              *first = false;
+            for (size_t i = 0; i < pieces.size(); ++i) {
+              const bool last = i + 1 == pieces.size();
+              answer->text += pieces[i];
+              if (*first || !pieces[i].empty() || (last && (!update.logprobs.empty() || update.finished))) {
+                out += stream_event(*answer, *parsed, *model.tokenizer, pieces[i],
+                                    last ? update.logprobs : std::vector<TokenLogprob>{}, *first,
+                                    last && update.finished);
+                *first = false;
+              }
             }
             if (update.finished && parsed->include_usage) out += stream_usage_event(*answer, *parsed, end_tokens);
           }

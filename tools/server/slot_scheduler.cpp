@@ -50,6 +50,7 @@ void Job::append_text(std::string_view text) {
   if (text.empty()) return;
   std::lock_guard lock(mutex_);
   pending_.text += text;
+  pending_.pieces.emplace_back(text);
   changed_.notify_all();
 }
 

@@ -46,6 +46,7 @@ struct JobSpec {
 // probabilities, and at the end the statistics.
 struct JobUpdate {
   std::string text;
+  std::vector<std::string> pieces;  // the same text as the generator handed it out, about a token a piece
   std::vector<TokenLogprob> logprobs;
   bool finished = false;
   GenerationStats stats;  // when finished
