@@ -11,6 +11,7 @@
 namespace dsmoe::quant {
 
 inline constexpr int kLegacyBlock = 32;  // elements per block of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q8_1
+inline constexpr int kLegacyHalf = kLegacyBlock / 2;  // the 4-bit formats pair element i with element i + 16
 inline constexpr int kSuperBlock = 256;  // elements per super-block of the K-quants and Q8_K
 
 #pragma pack(push, 1)

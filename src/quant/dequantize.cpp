@@ -9,8 +9,6 @@ namespace dsmoe {
 namespace quant {
 namespace {
 
-constexpr int kHalf = kLegacyBlock / 2;
-
 void dequantize_q8_0(const void* src, float* y, int64_t blocks) {
   for (int64_t b = 0; b < blocks; ++b, y += kLegacyBlock) {
     const auto block = load_block<BlockQ8_0>(src, b);
@@ -23,9 +21,9 @@ void dequantize_q4_0(const void* src, float* y, int64_t blocks) {
   for (int64_t b = 0; b < blocks; ++b, y += kLegacyBlock) {
     const auto block = load_block<BlockQ4_0>(src, b);
     const float d = f16_to_f32(block.d);
-    for (int i = 0; i < kHalf; ++i) {
+    for (int i = 0; i < kLegacyHalf; ++i) {
       y[i] = float((block.qs[i] & 0xF) - 8) * d;
-      y[i + kHalf] = float((block.qs[i] >> 4) - 8) * d;
+      y[i + kLegacyHalf] = float((block.qs[i] >> 4) - 8) * d;
     }
   }
 }
@@ -35,9 +33,9 @@ void dequantize_q4_1(const void* src, float* y, int64_t blocks) {
     const auto block = load_block<BlockQ4_1>(src, b);
     const float d = f16_to_f32(block.d);
     const float m = f16_to_f32(block.m);
-    for (int i = 0; i < kHalf; ++i) {
+    for (int i = 0; i < kLegacyHalf; ++i) {
       y[i] = float(block.qs[i] & 0xF) * d + m;
-      y[i + kHalf] = float(block.qs[i] >> 4) * d + m;
+      y[i + kLegacyHalf] = float(block.qs[i] >> 4) * d + m;
     }
   }
 }
@@ -46,9 +44,9 @@ void dequantize_q4_1(const void* src, float* y, int64_t blocks) {
 void unpack_q5(const uint8_t* qh_bytes, const uint8_t* qs, int* q) {
   uint32_t qh;
   std::memcpy(&qh, qh_bytes, sizeof qh);
-  for (int i = 0; i < kHalf; ++i) {
+  for (int i = 0; i < kLegacyHalf; ++i) {
     q[i] = (qs[i] & 0xF) | int(((qh >> i) & 1u) << 4);
-    q[i + kHalf] = (qs[i] >> 4) | int(((qh >> (i + kHalf)) & 1u) << 4);
+    q[i + kLegacyHalf] = (qs[i] >> 4) | int(((qh >> (i + kLegacyHalf)) & 1u) << 4);
   }
 }
 

@@ -10,8 +10,6 @@
 namespace dsmoe::quant {
 namespace {
 
-constexpr int kHalf = kLegacyBlock / 2;
-
 // The element of largest magnitude, sign kept; the first one wins a tie.
 float signed_absmax(const float* x, int n) {
   float amax = 0.0f, max = 0.0f;
@@ -55,10 +53,10 @@ float quantize_symmetric_8bit(const float* x, int8_t* qs) {
 // The 5-bit quants q[0..31] split into low nibbles (element i and i+16 share a byte) and the bit-4 mask.
 void pack_q5(const uint8_t* q, uint8_t* qs, uint8_t* qh_bytes) {
   uint32_t qh = 0;
-  for (int i = 0; i < kHalf; ++i) {
-    qs[i] = uint8_t((q[i] & 0xF) | ((q[i + kHalf] & 0xF) << 4));
+  for (int i = 0; i < kLegacyHalf; ++i) {
+    qs[i] = uint8_t((q[i] & 0xF) | ((q[i + kLegacyHalf] & 0xF) << 4));
     qh |= uint32_t((q[i] >> 4) & 1) << i;
-    qh |= uint32_t((q[i + kHalf] >> 4) & 1) << (i + kHalf);
+    qh |= uint32_t((q[i + kLegacyHalf] >> 4) & 1) << (i + kLegacyHalf);
   }
   std::memcpy(qh_bytes, &qh, sizeof qh);
 }
@@ -92,9 +90,9 @@ void quantize_q4_0(const float* x, void* dst, int64_t blocks) {
     const float id = reciprocal_or_zero(d);
     BlockQ4_0 block;
     block.d = f32_to_f16(d);
-    for (int i = 0; i < kHalf; ++i) {
+    for (int i = 0; i < kLegacyHalf; ++i) {
       const int q0 = std::min(15, int(x[i] * id + 8.5f));  // truncation: x * id + 8.5 >= 0.5
-      const int q1 = std::min(15, int(x[i + kHalf] * id + 8.5f));
+      const int q1 = std::min(15, int(x[i + kLegacyHalf] * id + 8.5f));
       block.qs[i] = uint8_t(q0 | (q1 << 4));
     }
     store_block(dst, b, block);
@@ -109,9 +107,9 @@ void quantize_q4_1(const float* x, void* dst, int64_t blocks) {
     BlockQ4_1 block;
     block.d = f32_to_f16(d);
     block.m = f32_to_f16(range.min);
-    for (int i = 0; i < kHalf; ++i) {
+    for (int i = 0; i < kLegacyHalf; ++i) {
       const int q0 = std::min(15, int((x[i] - range.min) * id + 0.5f));
-      const int q1 = std::min(15, int((x[i + kHalf] - range.min) * id + 0.5f));
+      const int q1 = std::min(15, int((x[i + kLegacyHalf] - range.min) * id + 0.5f));
       block.qs[i] = uint8_t(q0 | (q1 << 4));
     }
     store_block(dst, b, block);

@@ -13,7 +13,7 @@ using namespace json_fields;
 
 namespace {
 
-constexpr const char* kWhere = "tokenizer.json: added_tokens";
+constexpr const char* kAddedTokensWhere = "tokenizer.json: added_tokens";
 
 // The code point that ends text[0, end) (valid UTF-8, end > 0).
 char32_t last_char(std::string_view text, size_t end) {
@@ -45,7 +45,7 @@ size_t leading_space_end(std::string_view text, size_t begin) {
 }
 
 AddedToken parse_token(const json& spec, size_t index) {
-  const std::string where = cat(kWhere, "[", index, "]");
+  const std::string where = cat(kAddedTokensWhere, "[", index, "]");
   AddedToken token;
   token.content = string_field(spec, "content", where);
   token.special = bool_field(spec, "special", false, where);
@@ -98,7 +98,7 @@ std::pair<int32_t, size_t> AddedVocabulary::Trie::longest_at(std::string_view te
 
 AddedVocabulary::AddedVocabulary(const json& added_tokens, const BpeModel& model, const Normalizer* normalizer) {
   if (added_tokens.is_null()) return;
-  if (!added_tokens.is_array()) fail(kWhere, " must be an array");
+  if (!added_tokens.is_array()) fail(kAddedTokensWhere, " must be an array");
   // HF TokenizerImpl deserialization: ids come from the vocab or are handed out from its size on; the "id" in the
   // file is not consulted.
   int32_t next_id = int32_t(model.vocab().size());

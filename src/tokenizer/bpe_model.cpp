@@ -12,38 +12,38 @@ using nlohmann::json;
 using namespace json_fields;
 
 namespace {
-constexpr const char* kWhere = "tokenizer.json: model BPE";
+constexpr const char* kBpeWhere = "tokenizer.json: model BPE";
 constexpr int64_t kMaxTokenIds = int64_t(1) << 24;  // 16M: real vocabularies hold at most a few hundred thousand
 
 std::optional<std::string> optional_string(const json& spec, const char* key) {
   if (!spec.contains(key) || spec[key].is_null()) return std::nullopt;
-  if (!spec[key].is_string()) fail(kWhere, ": '", key, "' must be a string or null, found ", spec[key].dump());
+  if (!spec[key].is_string()) fail(kBpeWhere, ": '", key, "' must be a string or null, found ", spec[key].dump());
   return spec[key].get<std::string>();
 }
 }  // namespace
 
 BpeModel::BpeModel(const json& spec) {
-  const json& vocab = required(spec, "vocab", kWhere);
-  if (!vocab.is_object()) fail(kWhere, ": 'vocab' must be an object of token -> id");
+  const json& vocab = required(spec, "vocab", kBpeWhere);
+  if (!vocab.is_object()) fail(kBpeWhere, ": 'vocab' must be an object of token -> id");
   int64_t max_id = -1;
   vocab_.reserve(vocab.size());
   for (const auto& [token, id] : vocab.items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-      fail(kWhere, ": vocab id of '", token, "' must be an integer in [0, 2^31), found ", id.dump());
+      fail(kBpeWhere, ": vocab id of '", token, "' must be an integer in [0, 2^31), found ", id.dump());
     }
     vocab_[token] = id.get<int32_t>();
     max_id = std::max(max_id, id.get<int64_t>());
   }
   // Ids index a dense table: bounded before it is allocated (a vocab entry of id 2^31 - 1 would ask for 64 GiB).
   if (max_id >= kMaxTokenIds) {
-    fail(kWhere, ": vocab id ", max_id, " is not below the ", kMaxTokenIds, " ids supported (", vocab.size(),
+    fail(kBpeWhere, ": vocab id ", max_id, " is not below the ", kMaxTokenIds, " ids supported (", vocab.size(),
          " tokens in the vocab)");
   }
   id_to_token_.resize(size_t(max_id + 1));
   has_id_.assign(size_t(max_id + 1), false);
   for (const auto& [token, id] : vocab_) {
     if (has_id_[size_t(id)]) {
-      fail(kWhere, ": vocab id ", id, " is given to both '", id_to_token_[size_t(id)], "' and '", token, "'");
+      fail(kBpeWhere, ": vocab id ", id, " is given to both '", id_to_token_[size_t(id)], "' and '", token, "'");
     }
     id_to_token_[size_t(id)] = token;
     has_id_[size_t(id)] = true;
@@ -51,31 +51,31 @@ BpeModel::BpeModel(const json& spec) {
 
   if (spec.contains("dropout") && !spec["dropout"].is_null() &&
       !(spec["dropout"].is_number() && spec["dropout"].get<double>() == 0.0)) {
-    fail(kWhere, ": dropout ", spec["dropout"].dump(), " is not supported (it makes encoding random)");
+    fail(kBpeWhere, ": dropout ", spec["dropout"].dump(), " is not supported (it makes encoding random)");
   }
   unk_token_ = optional_string(spec, "unk_token").value_or("");
   if (!unk_token_.empty()) unk_id_ = token_id(unk_token_);
   continuing_subword_prefix_ = optional_string(spec, "continuing_subword_prefix").value_or("");
   end_of_word_suffix_ = optional_string(spec, "end_of_word_suffix").value_or("");
-  fuse_unk_ = bool_field(spec, "fuse_unk", false, kWhere);
-  byte_fallback_ = bool_field(spec, "byte_fallback", false, kWhere);
-  ignore_merges_ = bool_field(spec, "ignore_merges", false, kWhere);
+  fuse_unk_ = bool_field(spec, "fuse_unk", false, kBpeWhere);
+  byte_fallback_ = bool_field(spec, "byte_fallback", false, kBpeWhere);
+  ignore_merges_ = bool_field(spec, "ignore_merges", false, kBpeWhere);
 
   static const char* kHex = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {
     const std::string name = cat("<0x", kHex[b >> 4], kHex[b & 15], ">");
     byte_ids_[b] = token_id(name).value_or(-1);
   }
-  parse_merges(required(spec, "merges", kWhere));
+  parse_merges(required(spec, "merges", kBpeWhere));
   prepare_chunking();
 }
 
 void BpeModel::parse_merges(const json& merges) {
-  if (!merges.is_array()) fail(kWhere, ": 'merges' must be an array");
+  if (!merges.is_array()) fail(kBpeWhere, ": 'merges' must be an array");
   merges_.reserve(merges.size());
   auto id_of = [&](const std::string& token, size_t rank) {
     auto found = vocab_.find(token);
-    if (found == vocab_.end()) fail(kWhere, ": merge ", rank, " uses '", token, "', which is not in the vocab");
+    if (found == vocab_.end()) fail(kBpeWhere, ": merge ", rank, " uses '", token, "', which is not in the vocab");
     return found->second;
   };
   for (size_t rank = 0; rank < merges.size(); ++rank) {
@@ -86,7 +86,7 @@ void BpeModel::parse_merges(const json& merges) {
       const std::string& text = merge.get_ref<const std::string&>();
       const size_t space = text.find(' ');
       if (space == std::string::npos || text.find(' ', space + 1) != std::string::npos) {
-        fail(kWhere, ": merge ", rank, " '", text, "' is not two tokens separated by one space");
+        fail(kBpeWhere, ": merge ", rank, " '", text, "' is not two tokens separated by one space");
       }
       left = text.substr(0, space);
       right = text.substr(space + 1);
@@ -94,7 +94,7 @@ void BpeModel::parse_merges(const json& merges) {
       left = merge[0].get<std::string>();
       right = merge[1].get<std::string>();
     } else {
-      fail(kWhere, ": merge ", rank, " must be \"a b\" or [\"a\", \"b\"], found ", merge.dump());
+      fail(kBpeWhere, ": merge ", rank, " must be \"a b\" or [\"a\", \"b\"], found ", merge.dump());
     }
     const int32_t left_id = id_of(left, rank), right_id = id_of(right, rank);
     // The merged token drops the right part's continuing-subword prefix (HF BpeBuilder::build).
@@ -234,7 +234,7 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& ids) cons
       }
     }
     if (unk_token_.empty()) continue;  // no unk token: HF drops the character
-    if (!unk_id_) fail(kWhere, ": unk_token '", unk_token_, "' is not in the vocab");
+    if (!unk_id_) fail(kBpeWhere, ": unk_token '", unk_token_, "' is not in the vocab");
     if (pending_unk >= 0 && fuse_unk_) {
       pending_unk_length += length;
     } else {

@@ -168,9 +168,9 @@ class Metaspace : public Decoder {
   bool drop_first_;
 };
 
-class Sequence : public Decoder {
+class DecoderSequence : public Decoder {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
+  explicit DecoderSequence(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (const auto& step : steps_) step->decode_chain(tokens);
   }
@@ -227,7 +227,7 @@ std::unique_ptr<Decoder> make_decoder(const json& spec) {
       auto decoder = make_decoder(step);
       if (decoder) steps.push_back(std::move(decoder));
     }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<DecoderSequence>(std::move(steps));
   }
   fail("tokenizer.json: decoder type '", type, "' is not supported (supported: ByteLevel, Metaspace, ByteFallback, ",
        "Fuse, Strip, Replace, Sequence)");

@@ -141,9 +141,9 @@ class StripAccents : public Normalizer {
   }
 };
 
-class Sequence : public Normalizer {
+class NormalizerSequence : public Normalizer {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
+  explicit NormalizerSequence(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
   void normalize(std::string& text) const override {
     for (const auto& step : steps_) step->normalize(text);
   }
@@ -176,7 +176,7 @@ std::unique_ptr<Normalizer> make_normalizer(const json& spec) {
       auto normalizer = make_normalizer(step);
       if (normalizer) steps.push_back(std::move(normalizer));
     }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<NormalizerSequence>(std::move(steps));
   }
   fail("tokenizer.json: normalizer type '", type, "' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, ",
        "Replace, Prepend, Strip, StripAccents, Sequence)");

@@ -287,9 +287,9 @@ class WhitespaceSplit : public PreTokenizer {
 };
 
 // Each piece of one step goes through the remaining steps before the next piece is cut.
-class Sequence : public PreTokenizer {
+class PreTokenizerSequence : public PreTokenizer {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
+  explicit PreTokenizerSequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
   void pre_tokenize(PreToken input, PreTokenSink emit) const override { run(0, input, emit); }
 
  private:
@@ -357,7 +357,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& spec) {
       auto pre_tokenizer = make_pre_tokenizer(step);
       if (pre_tokenizer) steps.push_back(std::move(pre_tokenizer));
     }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<PreTokenizerSequence>(std::move(steps));
   }
   fail("tokenizer.json: pre_tokenizer type '", type, "' is not supported (supported: Split, ByteLevel, Digits, ",
        "Metaspace, Whitespace, WhitespaceSplit, Sequence)");

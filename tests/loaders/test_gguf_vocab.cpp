@@ -219,7 +219,9 @@ TEST(GgufVocab, TokenizersGgufCannotCarryAreRefused) {
                                                                   {"metaspace_always.json", "NFKC"},
                                                                   {"split_behaviors.json", "NFKD"},
                                                                   {"whitespace.json", "normalizer"}};
-  for (const auto& [file, part] : cases) {
+  for (const auto& test_case : cases) {
+    const std::string& file = test_case.first;  // (a name, not a structured binding: clang 14's lambdas cannot capture those)
+    const std::string& part = test_case.second;
     json spec = read_json(synthetic + file);
     // The synthetic SentencePiece-style files have no byte fallback; give them one so the space handling is judged.
     if (file.find("metaspace") != std::string::npos) spec["model"]["byte_fallback"] = true;

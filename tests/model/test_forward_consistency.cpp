@@ -30,13 +30,13 @@ TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   // Wide enough that every matmul splits into many tasks, differently for each thread count.
-  auto json = testing::tiny_deepseek_json();
-  json["hidden_size"] = 128;
-  json["intermediate_size"] = 176;
-  json["moe_intermediate_size"] = 80;
-  json["num_attention_heads"] = 8;
-  json["num_key_value_heads"] = 8;
-  RandomModel random(json, seed);
+  auto config_json = testing::tiny_deepseek_json();
+  config_json["hidden_size"] = 128;
+  config_json["intermediate_size"] = 176;
+  config_json["moe_intermediate_size"] = 80;
+  config_json["num_attention_heads"] = 8;
+  config_json["num_key_value_heads"] = 8;
+  RandomModel random(config_json, seed);
   const Transformer model = random.transformer();
   const auto tokens = testing::random_tokens(2 * 21, model.config().vocab_size, seed + 1);
   struct RestoreThreads {
@@ -60,9 +60,9 @@ TEST(ForwardConsistency, BitIdenticalForOneAndManyThreads) {
 TEST(ForwardConsistency, PrefillThenDecodeEqualsFullPass) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
-  auto json = testing::tiny_deepseek_json();
-  json["num_key_value_heads"] = 2;  // grouped-query heads in the cache too
-  RandomModel random(json, seed);
+  auto config_json = testing::tiny_deepseek_json();
+  config_json["num_key_value_heads"] = 2;  // grouped-query heads in the cache too
+  RandomModel random(config_json, seed);
   const Transformer model = random.transformer();
   const int64_t batch = 2, n = 20, vocab = model.config().vocab_size;  // n > max_position_embeddings
   const auto tokens = testing::random_tokens(batch * n, vocab, seed + 1);
@@ -170,12 +170,12 @@ namespace {
 TEST(ForwardConsistency, CacheTypesStayCloseToFloat32) {
   const uint32_t seed = testing::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
-  auto json = testing::tiny_deepseek_json();
-  json["hidden_size"] = 128;
-  json["num_attention_heads"] = 4;
-  json["num_key_value_heads"] = 4;  // head_dim 32: Q8_0 blocks fit
-  json["first_k_dense_replace"] = 3;  // dense layers: a top-k routing flip would be a jump, not a rounding
-  RandomModel random(json, seed);
+  auto config_json = testing::tiny_deepseek_json();
+  config_json["hidden_size"] = 128;
+  config_json["num_attention_heads"] = 4;
+  config_json["num_key_value_heads"] = 4;  // head_dim 32: Q8_0 blocks fit
+  config_json["first_k_dense_replace"] = 3;  // dense layers: a top-k routing flip would be a jump, not a rounding
+  RandomModel random(config_json, seed);
   const Transformer model = random.transformer();
   const int64_t n = 24;
   const auto tokens = testing::random_tokens(n, model.config().vocab_size, seed + 1);

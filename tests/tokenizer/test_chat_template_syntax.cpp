@@ -15,7 +15,7 @@ using dsmoe::ChatTemplate;
 using dsmoe::jinja::lex_template;
 using dsmoe::jinja::Token;
 
-std::string render(const std::string& source, const nlohmann::json& context = nlohmann::json::object()) {
+std::string render_syntax(const std::string& source, const nlohmann::json& context = nlohmann::json::object()) {
   return ChatTemplate(source).render(context);
 }
 
@@ -58,52 +58,52 @@ TEST(ChatTemplateLexer, DecodesLiterals) {
 }
 
 TEST(ChatTemplateLexer, EndOfTagOnlyWhereBracketsBalance) {
-  EXPECT_EQ(render("{{ {'a': {'b': 'c'}}['a']['b'] }}"), "c");
-  EXPECT_EQ(render("{{ '%}' ~ '}}' }}"), "%}}}");
+  EXPECT_EQ(render_syntax("{{ {'a': {'b': 'c'}}['a']['b'] }}"), "c");
+  EXPECT_EQ(render_syntax("{{ '%}' ~ '}}' }}"), "%}}}");
 }
 
 TEST(ChatTemplateWhitespace, TrimBlocksDropsTheNewlineAfterABlockTag) {
-  EXPECT_EQ(render("{% if true %}\nx\n{% endif %}\ny"), "x\ny");
-  EXPECT_EQ(render("{# note #}\nz"), "z");
-  EXPECT_EQ(render("{{ 'v' }}\nw"), "v\nw");  // not after an expression
-  EXPECT_EQ(render("{% if true +%}\nx{% endif %}"), "\nx");
+  EXPECT_EQ(render_syntax("{% if true %}\nx\n{% endif %}\ny"), "x\ny");
+  EXPECT_EQ(render_syntax("{# note #}\nz"), "z");
+  EXPECT_EQ(render_syntax("{{ 'v' }}\nw"), "v\nw");  // not after an expression
+  EXPECT_EQ(render_syntax("{% if true +%}\nx{% endif %}"), "\nx");
 }
 
 TEST(ChatTemplateWhitespace, LstripBlocksDropsIndentationOnlyBeforeALineStartingTag) {
-  EXPECT_EQ(render("a\n    {% if true %}b{% endif %}"), "a\nb");
-  EXPECT_EQ(render("  {% if true %}b{% endif %}"), "b");  // the template's first line
-  EXPECT_EQ(render("a  {% if true %}b{% endif %}"), "a  b");
-  EXPECT_EQ(render("{{ 'x' }}  {% if true %}b{% endif %}"), "x  b");
-  EXPECT_EQ(render("a\n  {%+ if true %}b{% endif %}"), "a\n  b");
-  EXPECT_EQ(render("a\n  {{ 'b' }}"), "a\n  b");  // expressions keep their indentation
-  EXPECT_EQ(render("\t{# c #}\nd"), "d");
+  EXPECT_EQ(render_syntax("a\n    {% if true %}b{% endif %}"), "a\nb");
+  EXPECT_EQ(render_syntax("  {% if true %}b{% endif %}"), "b");  // the template's first line
+  EXPECT_EQ(render_syntax("a  {% if true %}b{% endif %}"), "a  b");
+  EXPECT_EQ(render_syntax("{{ 'x' }}  {% if true %}b{% endif %}"), "x  b");
+  EXPECT_EQ(render_syntax("a\n  {%+ if true %}b{% endif %}"), "a\n  b");
+  EXPECT_EQ(render_syntax("a\n  {{ 'b' }}"), "a\n  b");  // expressions keep their indentation
+  EXPECT_EQ(render_syntax("\t{# c #}\nd"), "d");
 }
 
 TEST(ChatTemplateWhitespace, DashStripsEveryBlankBesideTheTag) {
-  EXPECT_EQ(render("a \n {%- if true -%} \n b \n {%- endif -%} \n c"), "abc");
-  EXPECT_EQ(render("a  {{- 'b' -}}  c"), "abc");
-  EXPECT_EQ(render("a {#- c -#} b"), "ab");
-  EXPECT_EQ(render("a\xe3\x80\x80{{- 'b' }}"), "ab");  // U+3000 is whitespace to Python's rstrip()
+  EXPECT_EQ(render_syntax("a \n {%- if true -%} \n b \n {%- endif -%} \n c"), "abc");
+  EXPECT_EQ(render_syntax("a  {{- 'b' -}}  c"), "abc");
+  EXPECT_EQ(render_syntax("a {#- c -#} b"), "ab");
+  EXPECT_EQ(render_syntax("a\xe3\x80\x80{{- 'b' }}"), "ab");  // U+3000 is whitespace to Python's rstrip()
 }
 
 TEST(ChatTemplateWhitespace, NewlinesAreNormalizedAndOneTrailingNewlineDropped) {
-  EXPECT_EQ(render("a\r\nb\rc\n"), "a\nb\nc");
-  EXPECT_EQ(render("a\n\n"), "a\n");
+  EXPECT_EQ(render_syntax("a\r\nb\rc\n"), "a\nb\nc");
+  EXPECT_EQ(render_syntax("a\n\n"), "a\n");
 }
 
 TEST(ChatTemplateWhitespace, RawBlocksAreText) {
-  EXPECT_EQ(render("{% raw %}{{ x }} {% if %}{% endraw %}"), "{{ x }} {% if %}");
-  EXPECT_EQ(render("{% raw -%}  a  {%- endraw %}"), "a");
+  EXPECT_EQ(render_syntax("{% raw %}{{ x }} {% if %}{% endraw %}"), "{{ x }} {% if %}");
+  EXPECT_EQ(render_syntax("{% raw -%}  a  {%- endraw %}"), "a");
 }
 
 TEST(ChatTemplateParser, FollowsJinjaPrecedence) {
-  EXPECT_EQ(render("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }}"), "7 9 64 4");
-  EXPECT_EQ(render("{{ 'a' ~ 2 * 3 }}"), "a6");  // ~ binds looser than * but tighter than +
-  EXPECT_EQ(render("{{ not 1 == 2 }} {{ not x is defined }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}"), "True True True False");
-  EXPECT_EQ(render("{{ -3 | abs }} {{ [3, 1] | sort | first }}"), "3 1");
-  EXPECT_EQ(render("{{ 'a' if false else 'b' if false else 'c' }}"), "c");
-  EXPECT_EQ(render("{{ 'x' 'y' }}"), "xy");  // adjacent literals concatenate
-  EXPECT_EQ(render("{{ 9 is divisibleby 3 }} {{ 1 is sameas true }}"), "True False");
+  EXPECT_EQ(render_syntax("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }}"), "7 9 64 4");
+  EXPECT_EQ(render_syntax("{{ 'a' ~ 2 * 3 }}"), "a6");  // ~ binds looser than * but tighter than +
+  EXPECT_EQ(render_syntax("{{ not 1 == 2 }} {{ not x is defined }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}"), "True True True False");
+  EXPECT_EQ(render_syntax("{{ -3 | abs }} {{ [3, 1] | sort | first }}"), "3 1");
+  EXPECT_EQ(render_syntax("{{ 'a' if false else 'b' if false else 'c' }}"), "c");
+  EXPECT_EQ(render_syntax("{{ 'x' 'y' }}"), "xy");  // adjacent literals concatenate
+  EXPECT_EQ(render_syntax("{{ 9 is divisibleby 3 }} {{ 1 is sameas true }}"), "True False");
 }
 
 TEST(ChatTemplateParser, UnsupportedConstructsNameThemselvesAndTheirPosition) {

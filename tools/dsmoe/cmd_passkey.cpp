@@ -22,7 +22,7 @@ namespace dsmoe::cli {
 
 namespace {
 
-constexpr const char* kDescription = R"(Passkey retrieval: can the model read back a 5-digit key hidden in filler?
+constexpr const char* kPasskeyDescription = R"(Passkey retrieval: can the model read back a 5-digit key hidden in filler?
 
 Each trial draws a key in [10000, 99999] and filler sentences (tools/train/passkey_filler.txt, the
 training data's), then builds one document per depth: BOS, the filler with
@@ -162,7 +162,7 @@ int run_passkey(PasskeyArgs& a) {
 Handler add_passkey_command(CLI::App& app) {
   auto args = std::make_shared<PasskeyArgs>();
   args->app = &app;
-  app.description(kDescription);
+  app.description(kPasskeyDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("-c,--ctx-size,--ctx", args->context, "tokens per document, answer included (default: max_position_embeddings)")
       ->check(token_count());

@@ -23,7 +23,7 @@ namespace dsmoe::cli {
 
 namespace {
 
-constexpr const char* kDescription = R"(Perplexity of a text file: exp(mean NLL) over its tokens.
+constexpr const char* kPerplexityDescription = R"(Perplexity of a text file: exp(mean NLL) over its tokens.
 
 The file is tokenized once, without special tokens. Every window holds --ctx tokens: BOS (when the
 tokenizer or config.json has one, unless --no-bos), then --ctx - 1 text tokens.
@@ -170,7 +170,7 @@ int run_perplexity(PerplexityArgs& a) {
 Handler add_perplexity_command(CLI::App& app) {
   auto args = std::make_shared<PerplexityArgs>();
   args->app = &app;
-  app.description(kDescription);
+  app.description(kPerplexityDescription);
   app.add_option("-m,--model", args->model_dir, "model directory (default: $DSMOE_MODEL, else the shipped model)");
   app.add_option("-f,--file", args->file, "the text file to score")->required();
   app.add_option("-c,--ctx-size,--ctx", args->context, "tokens per window, BOS included (default: max_position_embeddings)")
