@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -96,16 +97,30 @@ KernelInputs kernel_inputs(DType type, int64_t rows, int64_t in) {
   return k;
 }
 
-void BM_RowKernel(benchmark::State& state) {
+// The case a BM_RowKernel or BM_GroupKernel run reads from its args (dtype, isa, in_features, columns), with its
+// inputs; nullopt (the run marked skipped) when this CPU cannot run the instruction set.
+struct KernelCase {
+  DType type;
+  Isa isa;
+  int64_t in, rows;
+  int columns;
+  KernelInputs inputs;
+};
+std::optional<KernelCase> kernel_case(benchmark::State& state) {
   const auto type = DType(state.range(0));
   const auto isa = Isa(state.range(1));
-  const int64_t in = state.range(2), rows = in == 2048 ? 1408 : 2048;
-  const int columns = int(state.range(3));
   if (!cpu_supports(isa)) {
     state.SkipWithError("this CPU does not run that instruction set");
-    return;
+    return std::nullopt;
   }
-  const KernelInputs k = kernel_inputs(type, rows, in);
+  const int64_t in = state.range(2), rows = in == 2048 ? 1408 : 2048;
+  return KernelCase{type, isa, in, rows, int(state.range(3)), kernel_inputs(type, rows, in)};
+}
+
+void BM_RowKernel(benchmark::State& state) {
+  const std::optional<KernelCase> kc = kernel_case(state);
+  if (!kc) return;
+  const auto& [type, isa, in, rows, columns, k] = *kc;
   const std::vector<unsigned char>& weight = k.weight;
   const std::vector<unsigned char>& act = k.act;
   const size_t stride = k.stride, row_bytes = k.row_bytes;
@@ -131,15 +146,9 @@ BENCHMARK(BM_RowKernel)
 // Args: format, instruction set, in_features, columns. The eight-row kernel over the same matrix as
 // BM_RowKernel's rows, interleaved (quant/interleave.h): the rows-at-once layout beside the row-at-a-time one.
 void BM_GroupKernel(benchmark::State& state) {
-  const auto type = DType(state.range(0));
-  const auto isa = Isa(state.range(1));
-  const int64_t in = state.range(2), rows = in == 2048 ? 1408 : 2048;
-  const int columns = int(state.range(3));
-  if (!cpu_supports(isa)) {
-    state.SkipWithError("this CPU does not run that instruction set");
-    return;
-  }
-  const KernelInputs k = kernel_inputs(type, rows, in);
+  const std::optional<KernelCase> kc = kernel_case(state);
+  if (!kc) return;
+  const auto& [type, isa, in, rows, columns, k] = *kc;
   const std::vector<unsigned char>& weight = k.weight;
   const std::vector<unsigned char>& act = k.act;
   const size_t stride = k.stride, row_bytes = k.row_bytes;
