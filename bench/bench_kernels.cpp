@@ -74,6 +74,8 @@ BENCHMARK(BM_Matmul)
 struct KernelInputs {
   std::vector<unsigned char> weight, act;
   size_t row_bytes = 0, stride = 0;
+  std::vector<unsigned char> group_act;  // the activations of the eight-row kernels (quant/interleave.h)
+  size_t group_stride = 0;
 };
 KernelInputs kernel_inputs(DType type, int64_t rows, int64_t in) {
   std::mt19937 rng(1);
@@ -92,6 +94,13 @@ KernelInputs kernel_inputs(DType type, int64_t rows, int64_t in) {
       quantize_activation_row(type, x.data() + c * in, k.act.data() + size_t(c) * k.stride, in);
     } else {
       std::memcpy(k.act.data() + size_t(c) * k.stride, x.data() + c * in, k.stride);
+    }
+  }
+  if (quant::has_group_layout(type)) {
+    k.group_stride = quant::group_activation_row_bytes(type, in);
+    k.group_act.resize(k.group_stride * kMaxColumns);
+    for (int c = 0; c < kMaxColumns; ++c) {
+      quant::quantize_group_activation_row(type, x.data() + c * in, k.group_act.data() + size_t(c) * k.group_stride, in);
     }
   }
   return k;
@@ -150,8 +159,8 @@ void BM_GroupKernel(benchmark::State& state) {
   if (!kc) return;
   const auto& [type, isa, in, rows, columns, k] = *kc;
   const std::vector<unsigned char>& weight = k.weight;
-  const std::vector<unsigned char>& act = k.act;
-  const size_t stride = k.stride, row_bytes = k.row_bytes;
+  const std::vector<unsigned char>& act = k.group_act;
+  const size_t stride = k.group_stride, row_bytes = k.row_bytes;
   std::vector<unsigned char> groups(weight.size());
   quant::interleave_matrix(type, weight.data(), rows, in, groups.data());
   const RowGroupDotFn dot = row_kernels(isa).group_dot[int(type)];

@@ -29,11 +29,13 @@ inline __m256i broadcast4(Bytes p) {
 
 // Lane r is row r throughout: each piece's nibbles (0..15) are dotted with the four activation bytes of their
 // elements, broadcast to every lane; the weights' -8 comes off per block as 8 x the sum of the block's activation
-// quants (the same for every row); then one multiply by the eight rows' scales, converted together.
+// quants (the same for every row), and the activation's scale is a float: both from the group activations'
+// trailer (quant/interleave.h), two broadcasts per column. Then one multiply by the eight rows' scales,
+// converted together.
 template <int C>
 void dot_q4_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
   const __m256i low = _mm256_set1_epi8(0x0F);
-  const __m256i eight = _mm256_set1_epi8(8);
+  const Bytes trailer = act + size_t(n / 32) * 34;
   __m256 acc[C];
   for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b) {
@@ -47,6 +49,7 @@ void dot_q4_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
     }
     for (int c = 0; c < C; ++c) {
       const Bytes ab = act + size_t(c) * stride + size_t(b) * 34;
+      const Bytes at = trailer + size_t(c) * stride + size_t(b) * 8;
       __m256i sum = _mm256_setzero_si256();
       if constexpr (kHasVnni) {
         for (int j = 0; j < 4; ++j) sum = add_dot_u8_s8(sum, lo[j], broadcast4(ab + 2 + 4 * j));
@@ -57,42 +60,44 @@ void dot_q4_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
         for (int j = 0; j < 4; ++j) pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(hi[j], broadcast4(ab + 18 + 4 * j)));
         sum = widen_pair_sums(pairs);
       }
-      __m256i offset = dot_u8_s8(eight, load32(ab + 2));  // 8 x each four quants' sum; then all eight added
-      offset = _mm256_add_epi32(offset, _mm256_permute2x128_si256(offset, offset, 1));
-      offset = _mm256_add_epi32(offset, _mm256_shuffle_epi32(offset, 0x4E));
-      offset = _mm256_add_epi32(offset, _mm256_shuffle_epi32(offset, 0xB1));
-      sum = _mm256_sub_epi32(sum, offset);
-      acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(load_f16(ab))), _mm256_cvtepi32_ps(sum), acc[c]);
+      sum = _mm256_sub_epi32(sum, broadcast4(at + 4));
+      acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(load_f32(at))), _mm256_cvtepi32_ps(sum), acc[c]);
     }
   }
   for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
 }
 
-// Q4_K in groups of eight rows (quant/interleave.h), against Q8_K activations (d@0 f32, qs@4, bsums@260). As the
-// Q4_0 kernel, lane r is row r: per sub-block, each row's integer sum of q x a in its lane, times the row's 6-bit
-// scale (the eight rows' scales of a sub-block unpack together); the minimums meet Q8_K's per-16 sums.
+// Q4_K in groups of eight rows (quant/interleave.h), against Q8_K activations (d@0 f32, qs@4) with their trailer
+// of eight sums per super-block. As the Q4_0 kernel, lane r is row r: per sub-block, each row's integer sum of
+// q x a in its lane, times the row's 6-bit scale (the eight rows' scales of a sub-block unpack together); the
+// minimums meet the trailer's sums two sub-blocks per VPMADDWD (a lane's minimums as an int16 pair).
 template <int C>
 void dot_q4_k_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), low4_32 = _mm256_set1_epi32(15), two_bits = _mm256_set1_epi32(3);
+  const Bytes trailer = act + size_t(n / 256) * 292;
   __m256 acc[C], mins[C];
   for (int c = 0; c < C; ++c) acc[c] = mins[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
     const Bytes block = g + size_t(b) * 1152;
     const __m256 d = _mm256_cvtph_ps(load16(block)), dmin = _mm256_cvtph_ps(load16(block + 16));
     const __m256i high = load32(block + 96);
-    __m256i scale[8], min[8];
+    // scale[j]: sub-block j's scales, as int32 (VNNI) or as the same int16 twice, so that one VPMADDWD both
+    // widens the int16 pair sums and multiplies them; min_pairs[i]: the minimums of sub-blocks 2i and 2i+1.
+    __m256i scale[8], min_pairs[4];
     for (int j = 0; j < 8; ++j) {
       const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 32 + 8 * j)));
       scale[j] = _mm256_or_si256(_mm256_and_si256(low, low4_32),
                                  _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(high, 2 * j), two_bits), 4));
-      min[j] = _mm256_or_si256(_mm256_srli_epi32(low, 4),
-                               _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(high, 16 + 2 * j), two_bits), 4));
+      if constexpr (!kHasVnni) scale[j] = _mm256_or_si256(scale[j], _mm256_slli_epi32(scale[j], 16));
+      const __m256i min = _mm256_or_si256(
+          _mm256_srli_epi32(low, 4), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(high, 16 + 2 * j), two_bits), 4));
+      min_pairs[j / 2] = j % 2 == 0 ? min : _mm256_or_si256(min_pairs[j / 2], _mm256_slli_epi32(min, 16));
     }
     Bytes ab[C];
     __m256i total[C];
     for (int c = 0; c < C; ++c) ab[c] = act + size_t(c) * stride + size_t(b) * 292, total[c] = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {  // sub-blocks 2p (low nibbles) and 2p+1 (high nibbles)
-      __m256i even[C], odd[C];  // int32 sums with VNNI; without, int16 pair sums widened after the loop
+      __m256i even[C], odd[C];  // int32 sums with VNNI; without, int16 pair sums
       for (int c = 0; c < C; ++c) even[c] = odd[c] = _mm256_setzero_si256();
       for (int k = 0; k < 8; ++k) {
         const __m256i q = load32(block + 128 + 32 * (8 * p + k));
@@ -109,21 +114,20 @@ void dot_q4_k_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
           }
         }
       }
-      if constexpr (!kHasVnni) {
-        for (int c = 0; c < C; ++c) even[c] = widen_pair_sums(even[c]), odd[c] = widen_pair_sums(odd[c]);
-      }
       for (int c = 0; c < C; ++c) {
-        total[c] = _mm256_add_epi32(total[c], _mm256_add_epi32(_mm256_mullo_epi32(even[c], scale[2 * p]),
-                                                               _mm256_mullo_epi32(odd[c], scale[2 * p + 1])));
+        if constexpr (kHasVnni) {
+          total[c] = _mm256_add_epi32(total[c], _mm256_add_epi32(_mm256_mullo_epi32(even[c], scale[2 * p]),
+                                                                 _mm256_mullo_epi32(odd[c], scale[2 * p + 1])));
+        } else {
+          total[c] = _mm256_add_epi32(total[c], _mm256_add_epi32(_mm256_madd_epi16(even[c], scale[2 * p]),
+                                                                 _mm256_madd_epi16(odd[c], scale[2 * p + 1])));
+        }
       }
     }
     for (int c = 0; c < C; ++c) {
-      __m256i min_sum = _mm256_setzero_si256();
-      for (int j = 0; j < 8; ++j) {
-        int16_t sums[2];
-        std::memcpy(sums, ab[c] + 260 + 4 * j, sizeof sums);
-        min_sum = _mm256_add_epi32(min_sum, _mm256_mullo_epi32(min[j], _mm256_set1_epi32(sums[0] + sums[1])));
-      }
+      const Bytes at = trailer + size_t(c) * stride + size_t(b) * 16;
+      __m256i min_sum = _mm256_madd_epi16(min_pairs[0], broadcast4(at));
+      for (int i = 1; i < 4; ++i) min_sum = _mm256_add_epi32(min_sum, _mm256_madd_epi16(min_pairs[i], broadcast4(at + 4 * i)));
       const __m256 ad = _mm256_set1_ps(load_f32(ab[c]));
       acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(d, ad), _mm256_cvtepi32_ps(total[c]), acc[c]);
       mins[c] = _mm256_fmadd_ps(_mm256_mul_ps(dmin, ad), _mm256_cvtepi32_ps(min_sum), mins[c]);

@@ -29,9 +29,18 @@ constexpr int64_t kTokensPerTile = 64;
 // Below this many tokens to quantize, one thread does it (a parallel step costs more).
 constexpr int64_t kParallelQuantizeTokens = 8;
 
+// Rows in groups of eight take their activations with a trailer of per-block numbers (quant/interleave.h).
 size_t activation_stride(const TensorView& w) {
   const int64_t in = w.shape[1];
-  return is_block_format(w.dtype) ? activation_row_bytes(w.dtype, in) : size_t(in) * sizeof(float);
+  if (!is_block_format(w.dtype)) return size_t(in) * sizeof(float);
+  return w.row_groups ? quant::group_activation_row_bytes(w.dtype, in) : activation_row_bytes(w.dtype, in);
+}
+void quantize_activations_for(const TensorView& w, const float* x, unsigned char* out) {
+  if (w.row_groups) {
+    quant::quantize_group_activation_row(w.dtype, x, out, w.shape[1]);
+  } else {
+    quantize_activation_row(w.dtype, x, out, w.shape[1]);
+  }
 }
 
 void check_job(const MatmulJob& job) {
@@ -55,7 +64,7 @@ void quantize_activations(std::span<const MatmulJob> jobs, MatmulScratch& scratc
     for (size_t i : scratch.owners) {
       const MatmulJob& other = jobs[i];
       if (other.x == jobs[j].x && other.n_tokens == jobs[j].n_tokens && other.weight->shape[1] == w.shape[1] &&
-          same_activation_format(other.weight->dtype, w.dtype)) {
+          same_activation_format(other.weight->dtype, w.dtype) && other.weight->row_groups == w.row_groups) {
         scratch.offsets[j] = scratch.offsets[i];
         shared = true;
         break;
@@ -78,8 +87,8 @@ void quantize_activations(std::span<const MatmulJob> jobs, MatmulScratch& scratc
       const size_t stride = activation_stride(w);
       for (int64_t t = std::max(begin, first); t < std::min(end, first + job.n_tokens); ++t) {
         const int64_t token = t - first;
-        quantize_activation_row(w.dtype, job.x + token * w.shape[1],
-                                scratch.activations.data() + scratch.offsets[j] + size_t(token) * stride, w.shape[1]);
+        quantize_activations_for(w, job.x + token * w.shape[1],
+                                 scratch.activations.data() + scratch.offsets[j] + size_t(token) * stride);
       }
       first += job.n_tokens;
     }

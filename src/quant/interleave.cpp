@@ -12,6 +12,8 @@ namespace dsmoe::quant {
 namespace {
 
 constexpr int kPieceBytes = 4;  // a row's bytes per piece: four elements (or eight nibbles)
+constexpr size_t kQ8_0Trailer = 8;   // group activations (interleave.h): float d, int32 offset per block
+constexpr size_t kQ8_KTrailer = 16;  // eight int16 sums per super-block
 
 // ---- Q4_0 ------------------------------------------------------------------------------------------------------
 constexpr size_t kQ4_0Group = 8 * sizeof(BlockQ4_0);
@@ -160,6 +162,38 @@ void check_group_type(DType type) {
 }  // namespace
 
 bool has_group_layout(DType type) { return type == DType::Q4_0 || type == DType::Q4_K || type == DType::Q6_K; }
+
+size_t group_activation_row_bytes(DType type, int64_t n) {
+  check_group_type(type);
+  const size_t row = activation_row_bytes(type, n);
+  if (type == DType::Q4_0) return row + size_t(n / kLegacyBlock) * kQ8_0Trailer;
+  return row + size_t(n / kSuperBlock) * kQ8_KTrailer;
+}
+
+void quantize_group_activation_row(DType type, const float* x, void* dst, int64_t n) {
+  check_group_type(type);
+  quantize_activation_row(type, x, dst, n);
+  auto* bytes = static_cast<unsigned char*>(dst);
+  unsigned char* trailer = bytes + activation_row_bytes(type, n);
+  if (type == DType::Q4_0) {
+    for (int64_t b = 0; b < n / kLegacyBlock; ++b, trailer += kQ8_0Trailer) {
+      const auto block = load_block<BlockQ8_0>(bytes, b);
+      const float d = f16_to_f32(block.d);
+      int32_t offset = 0;
+      for (int8_t q : block.qs) offset += 8 * int32_t(q);
+      std::memcpy(trailer, &d, sizeof d);
+      std::memcpy(trailer + sizeof d, &offset, sizeof offset);
+    }
+    return;
+  }
+  for (int64_t b = 0; b < n / kSuperBlock; ++b, trailer += kQ8_KTrailer) {
+    const auto block = load_block<BlockQ8_K>(bytes, b);
+    for (int j = 0; j < 8; ++j) {
+      const auto sum = int16_t(block.bsums[2 * j] + block.bsums[2 * j + 1]);
+      std::memcpy(trailer + 2 * j, &sum, sizeof sum);
+    }
+  }
+}
 
 void interleave_rows(DType type, const void* rows, size_t row_bytes, int64_t n, void* group) {
   check_group_type(type);

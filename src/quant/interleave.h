@@ -54,6 +54,17 @@ void interleave_matrix(DType type, const void* in, int64_t rows, int64_t n, void
 // Row `r` of a group back as it was stored (the inverse of interleave_rows).
 void deinterleave_row(DType type, const void* group, int r, int64_t n, void* row);
 
+// The activations of the eight-row kernels: the row format quant/vec_dot.h pairs with `type` (Q8_0 for Q4_0,
+// Q8_K for Q4_K and Q6_K), then a trailer of per-block numbers that every column of a kernel would otherwise
+// recompute for each group of eight rows it meets (a matrix has thousands of groups, a token one row):
+//   Q8_0, per block: float d (the block's f16 scale, widened: exact), int32 8 x the sum of its 32 quants (the
+//         part of q x a the weights' -8 offset takes off);
+//   Q8_K, per super-block: eight int16, the sums of each 32 quants (bsums[2j] + bsums[2j + 1], at most
+//         32 x 128 in magnitude), which meet Q4_K's eight minimums.
+// The rows' bytes come first and unchanged, so the scalar twin reads a group activation row as a plain one.
+size_t group_activation_row_bytes(DType type, int64_t n);
+void quantize_group_activation_row(DType type, const float* x, void* dst, int64_t n);
+
 // The scalar twins of the eight-row kernels: out[c * 8 + r] = row r of the group dotted with activation row c
 // (`activation_stride` bytes apart), each bit for bit what vec_dot_row gives row r on its own.
 void dot_group_scalar(DType type, const void* group, const void* activations, size_t activation_stride, int columns,

@@ -25,6 +25,8 @@ struct Case {
   std::vector<unsigned char> activations;  // kMaxColumns rows, `stride` bytes apart
   std::vector<float> x;                    // the float activations [kMaxColumns, n]
   size_t stride = 0;
+  std::vector<unsigned char> group_activations;  // the same rows for the eight-row kernels (quant/interleave.h)
+  size_t group_stride = 0;
 };
 
 Case make_case(DType type, int64_t n, std::mt19937& rng) {
@@ -45,6 +47,14 @@ Case make_case(DType type, int64_t n, std::mt19937& rng) {
     c.activations.resize(c.stride * kMaxColumns);
     for (int col = 0; col < kMaxColumns; ++col) {
       quantize_activation_row(type, c.x.data() + col * n, c.activations.data() + size_t(col) * c.stride, n);
+    }
+    if (quant::has_group_layout(type)) {
+      c.group_stride = quant::group_activation_row_bytes(type, n);
+      c.group_activations.resize(c.group_stride * kMaxColumns);
+      for (int col = 0; col < kMaxColumns; ++col) {
+        quant::quantize_group_activation_row(type, c.x.data() + col * n,
+                                             c.group_activations.data() + size_t(col) * c.group_stride, n);
+      }
     }
   } else {
     c.stride = size_t(n) * sizeof(float);
@@ -151,10 +161,10 @@ TEST_P(RowKernelTest, GroupDotMatchesEachRowsScalarKernel) {
           ASSERT_EQ(back, rows[size_t(r)].weight) << dtype_name(type) << " row " << r << " after the round trip";
         }
         float all[kMaxColumns * quant::kGroupRows];
-        k.group_dot[t](group.data(), act.activations.data(), act.stride, kMaxColumns, n, all);
+        k.group_dot[t](group.data(), act.group_activations.data(), act.group_stride, kMaxColumns, n, all);
         for (int columns = 1; columns <= kMaxColumns; ++columns) {
           float got[kMaxColumns * quant::kGroupRows];
-          k.group_dot[t](group.data(), act.activations.data(), act.stride, columns, n, got);
+          k.group_dot[t](group.data(), act.group_activations.data(), act.group_stride, columns, n, got);
           for (int col = 0; col < columns; ++col) {
             for (int r = 0; r < quant::kGroupRows; ++r) {
               const float value = got[col * quant::kGroupRows + r];
