@@ -177,7 +177,7 @@ void BM_GroupKernel(benchmark::State& state) {
 }
 BENCHMARK(BM_GroupKernel)
     ->ArgsProduct(
-        {{int(DType::Q4_0), int(DType::Q4_K), int(DType::Q6_K)}, {int(Isa::kAvx2), int(Isa::kAvx512)}, {2048}, {1, 4}})
+        {{int(DType::Q8_0), int(DType::Q4_0), int(DType::Q4_K), int(DType::Q6_K)}, {int(Isa::kAvx2), int(Isa::kAvx512)}, {2048}, {1, 4}})
     ->ArgsProduct({{int(DType::Q4_0)}, {int(Isa::kAvx512)}, {1408}, {1, 4}})
     ->Unit(benchmark::kMicrosecond);
 

@@ -88,6 +88,7 @@ void fill_scalar(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = dot_blocks<DType::Q4_K>;
   k.row_dot[int(DType::Q5_K)] = dot_blocks<DType::Q5_K>;
   k.row_dot[int(DType::Q6_K)] = dot_blocks<DType::Q6_K>;
+  k.group_dot[int(DType::Q8_0)] = dot_group<DType::Q8_0>;
   k.group_dot[int(DType::Q4_0)] = dot_group<DType::Q4_0>;
   k.group_dot[int(DType::Q4_K)] = dot_group<DType::Q4_K>;
   k.group_dot[int(DType::Q6_K)] = dot_group<DType::Q6_K>;

@@ -127,7 +127,7 @@ void dot_legacy(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
   for (int c = 0; c < C; ++c) out[c] = hsum(_mm256_add_ps(acc[c][0], acc[c][1])) + offset[c];
 }
 
-// ---- rows in groups of eight (quant/interleave.h): Q4_0, Q4_K, Q6_K ----------------------------------------------
+// ---- rows in groups of eight (quant/interleave.h): Q8_0, Q4_0, Q4_K, Q6_K -----------------------------------------
 #include "kernels/row_group_x86.inl"
 
 // ---- K-quants: 256 values a super-block; activations Q8_K 292 bytes: d@0 (f32) qs@4 bsums@260 --------------
@@ -379,6 +379,10 @@ struct Q4_0Group {
   static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q4_0_group<C>(w, a, s, n, o); }
 };
 template <int C>
+struct Q8_0Group {
+  static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q8_0_group<C>(w, a, s, n, o); }
+};
+template <int C>
 struct Q4_KGroup {
   static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_q4_k_group<C>(w, a, s, n, o); }
 };
@@ -424,6 +428,7 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = by_columns<KAffine<false>::K>;
   k.row_dot[int(DType::Q5_K)] = by_columns<KAffine<true>::K>;
   k.row_dot[int(DType::Q6_K)] = by_columns<Q6K>;
+  k.group_dot[int(DType::Q8_0)] = by_columns<Q8_0Group>;
   k.group_dot[int(DType::Q4_0)] = by_columns<Q4_0Group>;
   k.group_dot[int(DType::Q4_K)] = by_columns<Q4_KGroup>;
   k.group_dot[int(DType::Q6_K)] = by_columns<Q6_KGroup>;

@@ -67,6 +67,35 @@ void dot_q4_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
   for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
 }
 
+// Q8_0 in groups of eight rows: signed weights times signed activations as |w| times a carrying w's sign (no
+// quant is -128: both quantizers stay within +-127), so each pair sum fits int16 but two do not: each piece
+// widens on its own. The activation's scale comes from the trailer as a float (its offset is not needed).
+template <int C>
+void dot_q8_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
+  const Bytes trailer = act + size_t(n / 32) * 34;
+  __m256 acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const Bytes block = g + size_t(b) * 272;
+    const __m256 d = _mm256_cvtph_ps(load16(block));
+    __m256i sum[C];
+    for (int c = 0; c < C; ++c) sum[c] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i w = load32(block + 16 + 32 * j);
+      const __m256i abs_w = _mm256_abs_epi8(w);
+      for (int c = 0; c < C; ++c) {
+        const Bytes ab = act + size_t(c) * stride + size_t(b) * 34;
+        sum[c] = add_dot_u8_s8(sum[c], abs_w, _mm256_sign_epi8(broadcast4(ab + 2 + 4 * j), w));
+      }
+    }
+    for (int c = 0; c < C; ++c) {
+      const Bytes at = trailer + size_t(c) * stride + size_t(b) * 8;
+      acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(load_f32(at))), _mm256_cvtepi32_ps(sum[c]), acc[c]);
+    }
+  }
+  for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
+}
+
 // Q4_K in groups of eight rows (quant/interleave.h), against Q8_K activations (d@0 f32, qs@4) with their trailer
 // of eight sums per super-block. As the Q4_0 kernel, lane r is row r: per sub-block, each row's integer sum of
 // q x a in its lane, times the row's 6-bit scale (the eight rows' scales of a sub-block unpack together); the

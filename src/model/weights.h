@@ -54,7 +54,7 @@ struct ModelWeights {
 ModelWeights bind_weights(const ModelConfig& config, const WeightSource& source);
 
 // Interleaves in place, in groups of eight rows, every matrix-product weight whose format has an eight-row
-// kernel (Q4_0, Q4_K, Q6_K) and whose rows come in whole groups, and marks its view (TensorView::row_groups).
+// kernel (Q8_0, Q4_0, Q4_K, Q6_K) and whose rows come in whole groups, and marks its view (TensorView::row_groups).
 // The embedding stays as it is (rows are looked up one by one), and so does an lm_head tied to it. The weights
 // must lie in memory the model owns and may write (read into memory, not mapped from the file). Returns the
 // bytes interleaved.

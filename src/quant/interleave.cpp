@@ -44,6 +44,35 @@ void deinterleave_q4_0(const unsigned char* group, int r, int64_t n, unsigned ch
   }
 }
 
+// ---- Q8_0 ------------------------------------------------------------------------------------------------------
+constexpr size_t kQ8_0Group = 8 * sizeof(BlockQ8_0);
+constexpr size_t kQ8_0Quants = 2 * kGroupRows;
+
+void interleave_q8_0(const unsigned char* rows, size_t row_bytes, int64_t n, unsigned char* out) {
+  for (int64_t b = 0; b < n / kLegacyBlock; ++b, out += kQ8_0Group) {
+    for (int r = 0; r < kGroupRows; ++r) {
+      const auto block = load_block<BlockQ8_0>(rows + size_t(r) * row_bytes, b);
+      std::memcpy(out + 2 * r, &block.d, sizeof block.d);
+      for (int j = 0; j < 8; ++j) {
+        std::memcpy(out + kQ8_0Quants + size_t(j * kGroupRows + r) * kPieceBytes, block.qs + j * kPieceBytes,
+                    kPieceBytes);
+      }
+    }
+  }
+}
+
+void deinterleave_q8_0(const unsigned char* group, int r, int64_t n, unsigned char* row) {
+  for (int64_t b = 0; b < n / kLegacyBlock; ++b, group += kQ8_0Group) {
+    BlockQ8_0 block;
+    std::memcpy(&block.d, group + 2 * r, sizeof block.d);
+    for (int j = 0; j < 8; ++j) {
+      std::memcpy(block.qs + j * kPieceBytes, group + kQ8_0Quants + size_t(j * kGroupRows + r) * kPieceBytes,
+                  kPieceBytes);
+    }
+    std::memcpy(row + size_t(b) * sizeof block, &block, sizeof block);
+  }
+}
+
 // ---- Q4_K ------------------------------------------------------------------------------------------------------
 constexpr size_t kQ4_KGroup = 8 * sizeof(BlockQ4_K);
 constexpr size_t kQ4_KDmin = 16, kQ4_KLowBits = 32, kQ4_KHighBits = 96, kQ4_KQuants = 128;
@@ -161,12 +190,14 @@ void check_group_type(DType type) {
 
 }  // namespace
 
-bool has_group_layout(DType type) { return type == DType::Q4_0 || type == DType::Q4_K || type == DType::Q6_K; }
+bool has_group_layout(DType type) {
+  return type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_K || type == DType::Q6_K;
+}
 
 size_t group_activation_row_bytes(DType type, int64_t n) {
   check_group_type(type);
   const size_t row = activation_row_bytes(type, n);
-  if (type == DType::Q4_0) return row + size_t(n / kLegacyBlock) * kQ8_0Trailer;
+  if (type == DType::Q8_0 || type == DType::Q4_0) return row + size_t(n / kLegacyBlock) * kQ8_0Trailer;
   return row + size_t(n / kSuperBlock) * kQ8_KTrailer;
 }
 
@@ -175,7 +206,7 @@ void quantize_group_activation_row(DType type, const float* x, void* dst, int64_
   quantize_activation_row(type, x, dst, n);
   auto* bytes = static_cast<unsigned char*>(dst);
   unsigned char* trailer = bytes + activation_row_bytes(type, n);
-  if (type == DType::Q4_0) {
+  if (type == DType::Q8_0 || type == DType::Q4_0) {
     for (int64_t b = 0; b < n / kLegacyBlock; ++b, trailer += kQ8_0Trailer) {
       const auto block = load_block<BlockQ8_0>(bytes, b);
       const float d = f16_to_f32(block.d);
@@ -199,7 +230,9 @@ void interleave_rows(DType type, const void* rows, size_t row_bytes, int64_t n, 
   check_group_type(type);
   const auto* in = static_cast<const unsigned char*>(rows);
   auto* out = static_cast<unsigned char*>(group);
-  if (type == DType::Q4_0) {
+  if (type == DType::Q8_0) {
+    interleave_q8_0(in, row_bytes, n, out);
+  } else if (type == DType::Q4_0) {
     interleave_q4_0(in, row_bytes, n, out);
   } else if (type == DType::Q4_K) {
     interleave_q4_k(in, row_bytes, n, out);
@@ -223,7 +256,9 @@ void deinterleave_row(DType type, const void* group, int r, int64_t n, void* row
   check_group_type(type);
   const auto* in = static_cast<const unsigned char*>(group);
   auto* out = static_cast<unsigned char*>(row);
-  if (type == DType::Q4_0) {
+  if (type == DType::Q8_0) {
+    deinterleave_q8_0(in, r, n, out);
+  } else if (type == DType::Q4_0) {
     deinterleave_q4_0(in, r, n, out);
   } else if (type == DType::Q4_K) {
     deinterleave_q4_k(in, r, n, out);

@@ -12,6 +12,9 @@
 // Quant byte i of a row holds element i in its low nibble and element i + 16 in its high nibble (BlockQ4_0), so
 // piece j holds elements 4j..4j+3 (low nibbles) and 16+4j..16+4j+3 (high nibbles) of every row.
 //
+// Q8_0, n / 32 blocks. Group block b (272 bytes): bytes 0..15 the eight rows' f16 scales d, row r at 2r; bytes
+// 16..271 eight pieces j = 0..7 of 32 bytes: quants 4j..4j+3 of each row, row r at 4r.
+//
 // Q4_K, n / 256 super-blocks. Group super-block b (1152 bytes), with sc[r][j], m[r][j] row r's 6-bit scale and
 // minimum of sub-block j (k_scale_min):
 //   bytes    0..15   the rows' f16 d;   bytes 16..31  the rows' f16 dmin;
@@ -40,7 +43,7 @@ namespace dsmoe::quant {
 
 inline constexpr int kGroupRows = 8;
 
-// Whether `type` has a group layout and an eight-row kernel (Q4_0, Q4_K and Q6_K).
+// Whether `type` has a group layout and an eight-row kernel (Q8_0, Q4_0, Q4_K and Q6_K).
 bool has_group_layout(DType type);
 
 // Eight rows of n values of `type`, `row_bytes` apart, into one group (8 x row_bytes bytes at `group`; the two
@@ -54,8 +57,8 @@ void interleave_matrix(DType type, const void* in, int64_t rows, int64_t n, void
 // Row `r` of a group back as it was stored (the inverse of interleave_rows).
 void deinterleave_row(DType type, const void* group, int r, int64_t n, void* row);
 
-// The activations of the eight-row kernels: the row format quant/vec_dot.h pairs with `type` (Q8_0 for Q4_0,
-// Q8_K for Q4_K and Q6_K), then a trailer of per-block numbers that every column of a kernel would otherwise
+// The activations of the eight-row kernels: the row format quant/vec_dot.h pairs with `type` (Q8_0 for Q8_0 and
+// Q4_0, Q8_K for Q4_K and Q6_K), then a trailer of per-block numbers that every column of a kernel would otherwise
 // recompute for each group of eight rows it meets (a matrix has thousands of groups, a token one row):
 //   Q8_0, per block: float d (the block's f16 scale, widened: exact), int32 8 x the sum of its 32 quants (the
 //         part of q x a the weights' -8 offset takes off);

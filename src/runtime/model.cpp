@@ -37,7 +37,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   ModelConfig config = impl->files.config;
   apply_rope_overrides(config, options.rope);
   ModelWeights weights = bind_weights(config, *impl->files.weights);
-  // Weights read into memory are ours to rearrange: Q4_0, Q4_K and Q6_K matrices into the eight-row layout
+  // Weights read into memory are ours to rearrange: Q8_0, Q4_0, Q4_K and Q6_K matrices into the eight-row layout
   // their kernels read fastest (a mapped file stays as it is on disk).
   if (!open.use_mmap) interleave_matmul_weights(weights);
   const std::map<std::string, int64_t> bytes = weight_bytes_by_dtype(config, *impl->files.weights);

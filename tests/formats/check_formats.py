@@ -729,13 +729,13 @@ def case_quantize_roundtrip(env):
             path = env.quantize(d, ftype, f"rules_{rule_label}_{ftype}.gguf")
             check_types(env, path, ftype, n_layer, n_expert, rule_label)
             check_against_llama_quantize(env, rule_f32, path, ftype, n_layer, n_expert, rule_label)
-            if ftype in ("q4_0", "q4_k_m") and rule_label == "llama-tied":  # no router: a near tie flips an expert
+            if ftype in ("q4_0", "q4_k_m", "q8_0") and rule_label == "llama-tied":  # no router: a near tie flips an expert
                 check_row_groups(env, path, rcfg, f"{rule_label} {ftype}")
             os.remove(path)
 
 
 def check_row_groups(env, path, cfg, label):
-    """Q4_0, Q4_K and Q6_K weights read into memory are interleaved in groups of eight rows for the eight-row kernels
+    """Q8_0, Q4_0, Q4_K and Q6_K weights read into memory are interleaved in groups of eight rows for the eight-row kernels
     (Model::load); the mapped file is read row by row. The two sum in different orders, and a difference of a
     rounding can move an activation's 8-bit quant by one step in a later layer, so the logits agree to about 1e-3
     of their largest (up to 3.8e-3 in 11 seeds), while a tensor read in the wrong layout would be off by its whole

@@ -75,7 +75,7 @@ TEST_P(MatmulTest, MatchesScalarTwin) {
 
 INSTANTIATE_TEST_SUITE_P(AllDtypes, MatmulTest, ::testing::Values(DType::F32, DType::BF16, DType::F16));
 
-// A Q4_0, Q4_K or Q6_K weight read in row groups (quant/interleave.h, as Model::load lays out weights read into
+// A Q8_0, Q4_0, Q4_K or Q6_K weight read in row groups (quant/interleave.h, as Model::load lays out weights read into
 // memory) gives the products of the same weight read row by row, to the row kernels' rounding (1e-5 of the sum of
 // |terms|, the bound tests/kernels uses), and the same bits for any thread count.
 TEST(Matmul, RowGroupsAgreeWithRowsAndHoldForAnyThreadCount) {
@@ -86,7 +86,9 @@ TEST(Matmul, RowGroupsAgreeWithRowsAndHoldForAnyThreadCount) {
     ~RestoreThreads() { set_num_threads(0); }
   } restore;
   // Tokens across the column blocks (4) and the token tiles (64); rows across several tasks of 16 KB.
-  for (auto [type, tokens, in, out] : {std::tuple{DType::Q4_0, 1, 256, 64}, std::tuple{DType::Q4_0, 7, 2048, 48},
+  for (auto [type, tokens, in, out] : {std::tuple{DType::Q8_0, 1, 256, 64}, std::tuple{DType::Q8_0, 7, 2048, 48},
+                                       std::tuple{DType::Q8_0, 70, 96, 1040},
+                                       std::tuple{DType::Q4_0, 1, 256, 64}, std::tuple{DType::Q4_0, 7, 2048, 48},
                                        std::tuple{DType::Q4_0, 70, 96, 1040}, std::tuple{DType::Q4_K, 1, 256, 64},
                                        std::tuple{DType::Q4_K, 7, 2048, 48}, std::tuple{DType::Q4_K, 70, 512, 1040},
                                        std::tuple{DType::Q6_K, 1, 256, 64}, std::tuple{DType::Q6_K, 7, 2048, 48},
