@@ -144,7 +144,7 @@ void BM_RowKernel(benchmark::State& state) {
       double(weight.size()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_RowKernel)
-    ->ArgsProduct({{int(DType::BF16), int(DType::Q8_0), int(DType::Q4_0), int(DType::Q5_0), int(DType::Q4_K),
+    ->ArgsProduct({{int(DType::F32), int(DType::BF16), int(DType::Q8_0), int(DType::Q4_0), int(DType::Q5_0), int(DType::Q4_K),
                     int(DType::Q5_K), int(DType::Q6_K)},
                    {int(Isa::kAvx2), int(Isa::kAvx512)},
                    {2048},
@@ -153,16 +153,18 @@ BENCHMARK(BM_RowKernel)
     ->Unit(benchmark::kMicrosecond);
 
 // Args: format, instruction set, in_features, columns. The eight-row kernel over the same matrix as
-// BM_RowKernel's rows, interleaved (quant/interleave.h): the rows-at-once layout beside the row-at-a-time one.
+// BM_RowKernel's rows (interleaved for the block formats, quant/interleave.h): eight rows at once beside one.
 void BM_GroupKernel(benchmark::State& state) {
   const std::optional<KernelCase> kc = kernel_case(state);
   if (!kc) return;
   const auto& [type, isa, in, rows, columns, k] = *kc;
   const std::vector<unsigned char>& weight = k.weight;
-  const std::vector<unsigned char>& act = k.group_act;
-  const size_t stride = k.group_stride, row_bytes = k.row_bytes;
-  std::vector<unsigned char> groups(weight.size());
-  quant::interleave_matrix(type, weight.data(), rows, in, groups.data());
+  // Block formats interleaved, with the trailer on their activations; element formats as stored.
+  const bool interleaved = quant::has_group_layout(type);
+  const std::vector<unsigned char>& act = interleaved ? k.group_act : k.act;
+  const size_t stride = interleaved ? k.group_stride : k.stride, row_bytes = k.row_bytes;
+  std::vector<unsigned char> groups(weight);
+  if (interleaved) quant::interleave_matrix(type, weight.data(), rows, in, groups.data());
   const RowGroupDotFn dot = row_kernels(isa).group_dot[int(type)];
   float out[kMaxColumns * quant::kGroupRows];
   for (auto _ : state) {
@@ -177,7 +179,10 @@ void BM_GroupKernel(benchmark::State& state) {
 }
 BENCHMARK(BM_GroupKernel)
     ->ArgsProduct(
-        {{int(DType::Q8_0), int(DType::Q4_0), int(DType::Q4_K), int(DType::Q6_K)}, {int(Isa::kAvx2), int(Isa::kAvx512)}, {2048}, {1, 4}})
+        {{int(DType::F32), int(DType::BF16), int(DType::Q8_0), int(DType::Q4_0), int(DType::Q4_K), int(DType::Q6_K)},
+                      {int(Isa::kAvx2), int(Isa::kAvx512)},
+                      {2048},
+                      {1, 4}})
     ->ArgsProduct({{int(DType::Q4_0)}, {int(Isa::kAvx512)}, {1408}, {1, 4}})
     ->Unit(benchmark::kMicrosecond);
 

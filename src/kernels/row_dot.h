@@ -23,9 +23,10 @@ inline constexpr int kMaxColumns = 4;
 // out[c] = weight_row · activation row c, the rows lying activation_stride bytes apart; 1 <= columns <= 4.
 using RowDotFn = void (*)(const void* weight_row, const void* activations, size_t activation_stride, int columns,
                           int64_t n, float* out);
-// The same for eight rows interleaved into one group (quant/interleave.h): out[c * 8 + r] = row r of the
-// group dotted with activation row c; 1 <= columns <= 4. Only for the formats with a group layout
-// (quant::has_group_layout: Q8_0, Q4_0, Q4_K, Q6_K).
+// The same for eight rows at once: out[c * 8 + r] = row r of the group dotted with activation row c;
+// 1 <= columns <= 4. For the block formats with a group layout (quant::has_group_layout: Q8_0, Q4_0, Q4_K,
+// Q6_K) the eight rows are interleaved into one group (quant/interleave.h) and the activations carry its
+// trailer; for the element formats (F32, F16, BF16) they are eight consecutive rows as stored.
 using RowGroupDotFn = void (*)(const void* group, const void* activations, size_t activation_stride, int columns,
                                int64_t n, float* out);
 // y[i] += a * x[i] for a row x stored as F32, F16, BF16 or Q8_0 (attention's weighted sum of values).
@@ -36,7 +37,7 @@ using RowWidenFn = void (*)(const void* x, float* y, int64_t n);
 struct RowKernels {
   Isa isa = Isa::kScalar;
   RowDotFn row_dot[kDTypeCount] = {};    // by weight DType
-  RowGroupDotFn group_dot[kDTypeCount] = {};  // by weight DType: Q8_0, Q4_0, Q4_K, Q6_K
+  RowGroupDotFn group_dot[kDTypeCount] = {};  // by weight DType: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K
   RowAxpyFn row_axpy[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
   RowWidenFn row_widen[kDTypeCount] = {};  // F32, F16, BF16 and Q8_0 only
   AttendTileFn attend_tile = nullptr;      // kernels/attention_tile.h

@@ -39,6 +39,18 @@ void dot_elements(const void* w, const void* activations, size_t stride, int col
   }
 }
 
+// Eight consecutive rows (the element formats' groups), each by the row kernel.
+template <DType kType>
+void dot_element_rows(const void* rows, const void* activations, size_t stride, int columns, int64_t n, float* out) {
+  const size_t row_bytes = dtype_row_bytes(kType, n);
+  for (int r = 0; r < quant::kGroupRows; ++r) {
+    float row_out[kMaxColumns];
+    dot_elements<kType>(static_cast<const unsigned char*>(rows) + size_t(r) * row_bytes, activations, stride, columns,
+                        n, row_out);
+    for (int c = 0; c < columns; ++c) out[c * quant::kGroupRows + r] = row_out[c];
+  }
+}
+
 template <DType kType>
 void dot_blocks(const void* w, const void* activations, size_t stride, int columns, int64_t n, float* out) {
   for (int c = 0; c < columns; ++c) {
@@ -88,6 +100,9 @@ void fill_scalar(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = dot_blocks<DType::Q4_K>;
   k.row_dot[int(DType::Q5_K)] = dot_blocks<DType::Q5_K>;
   k.row_dot[int(DType::Q6_K)] = dot_blocks<DType::Q6_K>;
+  k.group_dot[int(DType::F32)] = dot_element_rows<DType::F32>;
+  k.group_dot[int(DType::F16)] = dot_element_rows<DType::F16>;
+  k.group_dot[int(DType::BF16)] = dot_element_rows<DType::BF16>;
   k.group_dot[int(DType::Q8_0)] = dot_group<DType::Q8_0>;
   k.group_dot[int(DType::Q4_0)] = dot_group<DType::Q4_0>;
   k.group_dot[int(DType::Q4_K)] = dot_group<DType::Q4_K>;

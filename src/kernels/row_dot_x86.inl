@@ -300,6 +300,54 @@ void dot_elements(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
   }
 }
 
+// Eight consecutive rows of an element format (row_bytes apart: the formats need no interleaving) against C
+// float32 columns, in register blocks of R rows by all C columns, so that each weight vector loaded (and
+// widened) serves every column and each column vector several rows; the row kernel above loads a column vector
+// for every multiply-add. R x C accumulators: 8 of AVX2's 16 registers (4 columns x 2 rows, 2 x 4, 1 x 8), 16 of
+// AVX-512's 32. Each (row, column) sum is one accumulator over the row's vectors in order, then its lanes, then
+// the tail: the same operations whatever R and C, so a column's result does not depend on the columns beside it.
+#if defined(__AVX512F__)
+template <int C>
+constexpr int kBlockRows = C <= 2 ? 8 : 4;
+#else
+template <int C>
+constexpr int kBlockRows = C == 1 ? 8 : C == 2 ? 4 : 2;
+#endif
+template <DType T, int R, int C>
+void element_block(Bytes w, size_t row_bytes, const float* const* x, int64_t n, float* out) {
+  constexpr size_t kSize = T == DType::F32 ? 4 : 2;
+  VecF acc[R][C];
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) acc[r][c] = zero_f();
+  }
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    VecF xv[C];
+    for (int c = 0; c < C; ++c) xv[c] = load_x(x[c] + i);
+    for (int r = 0; r < R; ++r) {
+      const VecF wv = load_w<T>(w + size_t(r) * row_bytes + kSize * size_t(i));
+      for (int c = 0; c < C; ++c) acc[r][c] = fma_f(wv, xv[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) {
+      float tail = 0;
+      for (int64_t j = i; j < n; ++j) tail += scalar_w<T>(w + size_t(r) * row_bytes, j) * x[c][j];
+      out[c * 8 + r] = hsum_f(acc[r][c]) + tail;
+    }
+  }
+}
+
+template <DType T, int C>
+void dot_element_rows(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
+  constexpr size_t kSize = T == DType::F32 ? 4 : 2;
+  constexpr int kRows = kBlockRows<C>;
+  const size_t row_bytes = kSize * size_t(n);
+  const float* x[C];
+  for (int c = 0; c < C; ++c) x[c] = reinterpret_cast<const float*>(act + size_t(c) * stride);
+  for (int r0 = 0; r0 < 8; r0 += kRows) element_block<T, kRows, C>(w + size_t(r0) * row_bytes, row_bytes, x, n, out + r0);
+}
+
 template <DType T>
 void axpy(float a, const void* x, float* y, int64_t n) {
   const auto* bytes = static_cast<Bytes>(x);
@@ -407,6 +455,10 @@ struct Elements {
   struct K {
     static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_elements<T, C>(w, a, s, n, o); }
   };
+  template <int C>
+  struct Rows {
+    static void run(Bytes w, Bytes a, size_t s, int64_t n, float* o) { dot_element_rows<T, C>(w, a, s, n, o); }
+  };
 };
 
 }  // namespace
@@ -428,6 +480,9 @@ void DSMOE_KERNEL_FILL(RowKernels& k) {
   k.row_dot[int(DType::Q4_K)] = by_columns<KAffine<false>::K>;
   k.row_dot[int(DType::Q5_K)] = by_columns<KAffine<true>::K>;
   k.row_dot[int(DType::Q6_K)] = by_columns<Q6K>;
+  k.group_dot[int(DType::F32)] = by_columns<Elements<DType::F32>::Rows>;
+  k.group_dot[int(DType::F16)] = by_columns<Elements<DType::F16>::Rows>;
+  k.group_dot[int(DType::BF16)] = by_columns<Elements<DType::BF16>::Rows>;
   k.group_dot[int(DType::Q8_0)] = by_columns<Q8_0Group>;
   k.group_dot[int(DType::Q4_0)] = by_columns<Q4_0Group>;
   k.group_dot[int(DType::Q4_K)] = by_columns<Q4_KGroup>;

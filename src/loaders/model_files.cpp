@@ -1,5 +1,6 @@
 #include "loaders/model_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -60,8 +61,12 @@ bool weights_fit_in_memory(const std::string& path) {
     bytes = fs::file_size(path, error);
   }
   if (error) return false;
+  // MemAvailable counts the page cache, which the copy's pages replace as it is read (the file need not fit
+  // twice); a fifth (at least 2 GiB) stays free for the KV cache, activations and the rest of the machine.
   const int64_t available = available_memory_bytes();
-  return available >= 0 && bytes <= uint64_t(available) / 2;
+  if (available < 0) return false;
+  const uint64_t reserve = std::max<uint64_t>(uint64_t(2) << 30, uint64_t(available) / 5);
+  return bytes + reserve <= uint64_t(available);
 }
 
 OpenOptions open_options(WeightMemory weights, const std::string& path) {

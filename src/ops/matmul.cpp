@@ -18,9 +18,17 @@ namespace {
 // one of light rows (Q4_K), and the threads, taking runs of tasks as they finish, share the bytes to read.
 constexpr size_t kBytesPerTask = 16 * 1024;
 
+// Whether the eight-row kernels read this weight: block formats laid out in groups (quant/interleave.h), and
+// element formats whose rows come in whole groups of eight (consecutive rows as stored).
+bool reads_groups(const TensorView& w) {
+  if (w.row_groups) return true;
+  return !is_block_format(w.dtype) && w.shape[0] % quant::kGroupRows == 0 &&
+         row_kernels().group_dot[int(w.dtype)] != nullptr;
+}
+
 int64_t rows_per_task(const TensorView& w) {
   const int64_t rows = std::max<int64_t>(1, int64_t(kBytesPerTask / w.row_bytes()));
-  return w.row_groups ? (rows + quant::kGroupRows - 1) / quant::kGroupRows * quant::kGroupRows : rows;
+  return reads_groups(w) ? (rows + quant::kGroupRows - 1) / quant::kGroupRows * quant::kGroupRows : rows;
 }
 int64_t task_count(const TensorView& w) { return (w.shape[0] + rows_per_task(w) - 1) / rows_per_task(w); }
 // Tokens whose weight rows are reused from the cache before moving on: the rows of one task stay in L1/L2
@@ -136,7 +144,7 @@ void matmul_wt_batch(std::span<const MatmulJob> jobs, MatmulScratch& scratch) {
       const auto* w_bytes = static_cast<const unsigned char*>(w.data);
       const size_t w_row_bytes = w.row_bytes();
       const int64_t row_end = std::min(out_features, hi * task_rows);
-      if (w.row_groups) {  // eight rows a call (tasks hold whole groups)
+      if (reads_groups(w)) {  // eight rows a call (tasks hold whole groups)
         const RowGroupDotFn group_dot = kernels.group_dot[int(w.dtype)];
         constexpr int kRows = quant::kGroupRows;
         for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTokensPerTile) {

@@ -154,17 +154,25 @@ TEST_P(RowKernelTest, GroupDotMatchesEachRowsScalarKernel) {
         const size_t row_bytes = dtype_row_bytes(type, n);
         std::vector<unsigned char> stacked, group(row_bytes * quant::kGroupRows);
         for (const Case& c : rows) stacked.insert(stacked.end(), c.weight.begin(), c.weight.end());
-        quant::interleave_rows(type, stacked.data(), row_bytes, n, group.data());
-        for (int r = 0; r < quant::kGroupRows; ++r) {  // the layout loses nothing
-          std::vector<unsigned char> back(row_bytes);
-          quant::deinterleave_row(type, group.data(), r, n, back.data());
-          ASSERT_EQ(back, rows[size_t(r)].weight) << dtype_name(type) << " row " << r << " after the round trip";
+        // Block formats: interleaved, activations with their trailer; element formats: the rows as stored.
+        const bool interleaved = quant::has_group_layout(type);
+        const std::vector<unsigned char>& group_act = interleaved ? act.group_activations : act.activations;
+        const size_t group_stride = interleaved ? act.group_stride : act.stride;
+        if (interleaved) {
+          quant::interleave_rows(type, stacked.data(), row_bytes, n, group.data());
+          for (int r = 0; r < quant::kGroupRows; ++r) {  // the layout loses nothing
+            std::vector<unsigned char> back(row_bytes);
+            quant::deinterleave_row(type, group.data(), r, n, back.data());
+            ASSERT_EQ(back, rows[size_t(r)].weight) << dtype_name(type) << " row " << r << " after the round trip";
+          }
+        } else {
+          group = stacked;
         }
         float all[kMaxColumns * quant::kGroupRows];
-        k.group_dot[t](group.data(), act.group_activations.data(), act.group_stride, kMaxColumns, n, all);
+        k.group_dot[t](group.data(), group_act.data(), group_stride, kMaxColumns, n, all);
         for (int columns = 1; columns <= kMaxColumns; ++columns) {
           float got[kMaxColumns * quant::kGroupRows];
-          k.group_dot[t](group.data(), act.group_activations.data(), act.group_stride, columns, n, got);
+          k.group_dot[t](group.data(), group_act.data(), group_stride, columns, n, got);
           for (int col = 0; col < columns; ++col) {
             for (int r = 0; r < quant::kGroupRows; ++r) {
               const float value = got[col * quant::kGroupRows + r];

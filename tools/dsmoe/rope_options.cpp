@@ -17,9 +17,9 @@ void add_rope_options(CLI::App& app, RopeOptions& o) {
   o.app = &app;
   auto* no_mmap = app.add_flag("--no-mmap", o.no_mmap,
                                "read the weights into memory on transparent huge pages (decodes ~1.35x faster, loads "
-                               "slower; the default when they take at most half of the available memory)");
+                               "slower; the default when they leave a fifth of the available memory free)");
   app.add_flag("--mmap", o.mmap, "use the weights in place in the memory-mapped file (loads at once; the default for "
-                                 "weights larger than half of the available memory)")
+                                 "weights that would not leave a fifth of the available memory free)")
       ->excludes(no_mmap);
   app.add_option("--cache-type", o.cache_type,
                  "KV cache type: f16 (half of f32, llama.cpp's default), bf16, q8_0 (a quarter of f32), or f32 "

@@ -459,8 +459,8 @@ pass. `huge` asks for transparent huge pages (madvise), `small` refuses them.
 - The engines alternate (dsmoe, llama.cpp, dsmoe, llama.cpp, ...), each a fresh process per round, so that a
   noisy neighbour or a change of clock speed falls on both; ratios are taken within the sitting only.
 - Each engine holds the weights its default way: llama.cpp maps the file; dsmoe reads it into transparent
-  huge-page memory when it takes at most half of the available memory (else maps it, as for Q8_0 here), and
-  there lays Q4_0, Q4_K and Q6_K matrices out in groups of eight rows for its eight-row kernels (quant/interleave.h;
+  huge-page memory when that leaves a fifth of the available memory free (else maps it), and
+  there lays Q8_0, Q4_0, Q4_K and Q6_K matrices out in groups of eight rows for its eight-row kernels (quant/interleave.h;
   llama.cpp's CPU backend repacks some formats at load too: ggml-cpu's repack.cpp). The 16B
   files are random weights at deepseek-moe-16b's shape (`dsmoe make-model --seed 1`): the speed of a real
   checkpoint of the same type.
