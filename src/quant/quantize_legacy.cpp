@@ -46,7 +46,8 @@ float reciprocal_or_zero(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
 float quantize_symmetric_8bit(const float* x, int8_t* qs) {
   const float d = absmax(x, kLegacyBlock) / 127.0f;
   const float id = reciprocal_or_zero(d);
-  for (int i = 0; i < kLegacyBlock; ++i) qs[i] = int8_t(std::round(x[i] * id));
+  // |x * id| <= 127 (plus a rounding): round_half_away is std::round there.
+  for (int i = 0; i < kLegacyBlock; ++i) qs[i] = int8_t(round_half_away(x[i] * id));
   return d;
 }
 

@@ -43,6 +43,16 @@ inline int nearest_int(float value) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
+// std::round (halves away from zero), bit for bit for |value| < 2^23, in operations a compiler vectorizes
+// (std::round is a library call at the baseline instruction set): the truncation is exact there, so is the
+// fraction it leaves, and a fraction of at least one half steps away from zero. (A zero's sign may differ:
+// the quantizers convert the result to an integer.)
+inline float round_half_away(float value) {
+  const float truncated = float(int32_t(value));
+  const float fraction = value - truncated;
+  return truncated + (fraction >= 0.5f ? 1.0f : fraction <= -0.5f ? -1.0f : 0.0f);
+}
+
 // llama.cpp's reference quantizers, one row of `blocks` blocks each (quantize_legacy.cpp, quantize_k.cpp).
 void quantize_q8_0(const float* x, void* dst, int64_t blocks);
 void quantize_q8_1(const float* x, void* dst, int64_t blocks);

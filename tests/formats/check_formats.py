@@ -729,7 +729,7 @@ def case_quantize_roundtrip(env):
             path = env.quantize(d, ftype, f"rules_{rule_label}_{ftype}.gguf")
             check_types(env, path, ftype, n_layer, n_expert, rule_label)
             check_against_llama_quantize(env, rule_f32, path, ftype, n_layer, n_expert, rule_label)
-            if ftype in ("q4_0", "q4_k_m", "q8_0") and rule_label == "llama-tied":  # no router: a near tie flips an expert
+            if ftype in ("q4_0", "q4_k_m") and rule_label == "llama-tied":  # no router: a near tie flips an expert
                 check_row_groups(env, path, rcfg, f"{rule_label} {ftype}")
             os.remove(path)
 
@@ -739,7 +739,8 @@ def check_row_groups(env, path, cfg, label):
     (Model::load); the mapped file is read row by row. The two sum in different orders, and a difference of a
     rounding can move an activation's 8-bit quant by one step in a later layer, so the logits agree to about 1e-3
     of their largest (up to 3.8e-3 in 11 seeds), while a tensor read in the wrong layout would be off by its whole
-    size. And not bit for bit, which shows the copy took the other path (tests/ops checks the kernels tightly)."""
+    size. And not bit for bit, which shows the copy took the other path (tests/ops checks the kernels tightly).
+    Q8_0 is not checked here: its eight-row kernel adds the blocks in its row kernel's order (AVX2), the same bits."""
     ids = random_ids(env, cfg)
     mapped = env.logits(path, ids, "--mmap")
     copied = env.logits(path, ids, "--no-mmap")

@@ -15,7 +15,7 @@
 #include "ops/matmul.h"
 #include "kernels/row_dot.h"
 #include "quant/quantize.h"
-#include "kernels/row_dot.h"
+#include "quant/row_kernels.h"
 #include "quant/vec_dot.h"
 #include "support/random_model.h"
 
@@ -127,6 +127,27 @@ TEST(QuantRoundTrip, ZeroRowsStayZeroAndConstantBlocksAreExactWhereRepresentable
   for (auto [type, value] :
        {std::pair{DType::Q8_0, 127.0f}, std::pair{DType::Q4_0, -2.0f}, std::pair{DType::Q5_0, -2.0f}}) {
     for (float v : round_trip(type, std::vector<float>(256, value))) EXPECT_EQ(v, value) << dtype_name(type);
+  }
+}
+
+// The quantizers' vectorizable rounding against std::round: every half-way point of the 8-bit range and its
+// float neighbours, then fresh random values across the range the quantizers feed it. (Equal as floats: a
+// zero's sign may differ, -0.25 gives +0 where std::round gives -0, and both become the int8 quant 0.)
+TEST(Quant, RoundHalfAwayIsStdRound) {
+  for (int k = -260; k <= 260; ++k) {
+    for (const float base : {float(k), float(k) + 0.5f, float(k) - 0.5f}) {
+      for (const float v : {std::nextafter(base, -1e9f), base, std::nextafter(base, 1e9f)}) {
+        ASSERT_EQ(quant::round_half_away(v), std::round(v)) << v;
+      }
+    }
+  }
+  const uint32_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> wide(-140.0f, 140.0f);
+  for (int i = 0; i < 200000; ++i) {
+    const float v = wide(rng);
+    ASSERT_EQ(quant::round_half_away(v), std::round(v)) << v;
   }
 }
 
