@@ -15,58 +15,34 @@ constexpr int kPieceBytes = 4;  // a row's bytes per piece: four elements (or ei
 constexpr size_t kQ8_0Trailer = 8;   // group activations (interleave.h): float d, int32 offset per block
 constexpr size_t kQ8_KTrailer = 16;  // eight int16 sums per super-block
 
-// ---- Q4_0 ------------------------------------------------------------------------------------------------------
-constexpr size_t kQ4_0Group = 8 * sizeof(BlockQ4_0);
-constexpr size_t kQ4_0Quants = 2 * kGroupRows;  // after the eight scales
+// ---- Q4_0 and Q8_0 ---------------------------------------------------------------------------------------------
+// One f16 scale and 16 (Q4_0) or 32 (Q8_0) quant bytes a block: the eight scales, then the quant bytes in pieces
+// of four, each piece holding the eight rows' bytes side by side.
+template <typename Block>
+constexpr int kLegacyPieces = int(sizeof(Block::qs)) / kPieceBytes;
+constexpr size_t kLegacyQuants = 2 * kGroupRows;  // after the eight scales
 
-void interleave_q4_0(const unsigned char* rows, size_t row_bytes, int64_t n, unsigned char* out) {
-  for (int64_t b = 0; b < n / kLegacyBlock; ++b, out += kQ4_0Group) {
+template <typename Block>
+void interleave_legacy(const unsigned char* rows, size_t row_bytes, int64_t n, unsigned char* out) {
+  for (int64_t b = 0; b < n / kLegacyBlock; ++b, out += kGroupRows * sizeof(Block)) {
     for (int r = 0; r < kGroupRows; ++r) {
-      const auto block = load_block<BlockQ4_0>(rows + size_t(r) * row_bytes, b);
+      const auto block = load_block<Block>(rows + size_t(r) * row_bytes, b);
       std::memcpy(out + 2 * r, &block.d, sizeof block.d);
-      for (int j = 0; j < 4; ++j) {
-        std::memcpy(out + kQ4_0Quants + size_t(j * kGroupRows + r) * kPieceBytes, block.qs + j * kPieceBytes,
+      for (int j = 0; j < kLegacyPieces<Block>; ++j) {
+        std::memcpy(out + kLegacyQuants + size_t(j * kGroupRows + r) * kPieceBytes, block.qs + j * kPieceBytes,
                     kPieceBytes);
       }
     }
   }
 }
 
-void deinterleave_q4_0(const unsigned char* group, int r, int64_t n, unsigned char* row) {
-  for (int64_t b = 0; b < n / kLegacyBlock; ++b, group += kQ4_0Group) {
-    BlockQ4_0 block;
+template <typename Block>
+void deinterleave_legacy(const unsigned char* group, int r, int64_t n, unsigned char* row) {
+  for (int64_t b = 0; b < n / kLegacyBlock; ++b, group += kGroupRows * sizeof(Block)) {
+    Block block;
     std::memcpy(&block.d, group + 2 * r, sizeof block.d);
-    for (int j = 0; j < 4; ++j) {
-      std::memcpy(block.qs + j * kPieceBytes, group + kQ4_0Quants + size_t(j * kGroupRows + r) * kPieceBytes,
-                  kPieceBytes);
-    }
-    std::memcpy(row + size_t(b) * sizeof block, &block, sizeof block);
-  }
-}
-
-// ---- Q8_0 ------------------------------------------------------------------------------------------------------
-constexpr size_t kQ8_0Group = 8 * sizeof(BlockQ8_0);
-constexpr size_t kQ8_0Quants = 2 * kGroupRows;
-
-void interleave_q8_0(const unsigned char* rows, size_t row_bytes, int64_t n, unsigned char* out) {
-  for (int64_t b = 0; b < n / kLegacyBlock; ++b, out += kQ8_0Group) {
-    for (int r = 0; r < kGroupRows; ++r) {
-      const auto block = load_block<BlockQ8_0>(rows + size_t(r) * row_bytes, b);
-      std::memcpy(out + 2 * r, &block.d, sizeof block.d);
-      for (int j = 0; j < 8; ++j) {
-        std::memcpy(out + kQ8_0Quants + size_t(j * kGroupRows + r) * kPieceBytes, block.qs + j * kPieceBytes,
-                    kPieceBytes);
-      }
-    }
-  }
-}
-
-void deinterleave_q8_0(const unsigned char* group, int r, int64_t n, unsigned char* row) {
-  for (int64_t b = 0; b < n / kLegacyBlock; ++b, group += kQ8_0Group) {
-    BlockQ8_0 block;
-    std::memcpy(&block.d, group + 2 * r, sizeof block.d);
-    for (int j = 0; j < 8; ++j) {
-      std::memcpy(block.qs + j * kPieceBytes, group + kQ8_0Quants + size_t(j * kGroupRows + r) * kPieceBytes,
+    for (int j = 0; j < kLegacyPieces<Block>; ++j) {
+      std::memcpy(block.qs + j * kPieceBytes, group + kLegacyQuants + size_t(j * kGroupRows + r) * kPieceBytes,
                   kPieceBytes);
     }
     std::memcpy(row + size_t(b) * sizeof block, &block, sizeof block);
@@ -231,9 +207,9 @@ void interleave_rows(DType type, const void* rows, size_t row_bytes, int64_t n, 
   const auto* in = static_cast<const unsigned char*>(rows);
   auto* out = static_cast<unsigned char*>(group);
   if (type == DType::Q8_0) {
-    interleave_q8_0(in, row_bytes, n, out);
+    interleave_legacy<BlockQ8_0>(in, row_bytes, n, out);
   } else if (type == DType::Q4_0) {
-    interleave_q4_0(in, row_bytes, n, out);
+    interleave_legacy<BlockQ4_0>(in, row_bytes, n, out);
   } else if (type == DType::Q4_K) {
     interleave_q4_k(in, row_bytes, n, out);
   } else {
@@ -257,9 +233,9 @@ void deinterleave_row(DType type, const void* group, int r, int64_t n, void* row
   const auto* in = static_cast<const unsigned char*>(group);
   auto* out = static_cast<unsigned char*>(row);
   if (type == DType::Q8_0) {
-    deinterleave_q8_0(in, r, n, out);
+    deinterleave_legacy<BlockQ8_0>(in, r, n, out);
   } else if (type == DType::Q4_0) {
-    deinterleave_q4_0(in, r, n, out);
+    deinterleave_legacy<BlockQ4_0>(in, r, n, out);
   } else if (type == DType::Q4_K) {
     deinterleave_q4_k(in, r, n, out);
   } else {
