@@ -9,7 +9,7 @@
 
 namespace dsmoe {
 
-inline constexpr int kTileKeys = 64;     // keys per tile (four 16-float vectors)
+inline constexpr int kTileKeys = 64;     // keys per tile (four AVX-512 vectors, eight AVX2 ones)
 inline constexpr int kTileQueries = 32;  // queries per tile
 
 // One tile step for n_queries (<= kTileQueries) query rows lying q_stride floats apart:

@@ -88,7 +88,8 @@ void tile_scores(const float* q, size_t q_stride, int n_queries, const float* ke
   }
 }
 
-// acc[r][d0 .. d0 + width) += sum_j p[r][j] * values[j][d0 ..]: Rows query rows, Vectors 16-float columns.
+// acc[r][d0 .. d0 + width) += sum_j p[r][j] * values[j][d0 ..]: Rows query rows, Vectors vectors of kLanes
+// columns.
 template <int Rows, int Vectors>
 void accumulate_block(const float (*p)[kTileKeys], const float* values, int n_keys, int64_t head_dim, int64_t d0,
                       float* acc) {
@@ -122,7 +123,7 @@ void accumulate_rows(const float (*p)[kTileKeys], const float* values, int n_key
     accumulate_block<Rows, kValueVectors>(p, values, n_keys, head_dim, d0, acc);
   }
   for (; d0 + kLanes <= head_dim; d0 += kLanes) accumulate_block<Rows, 1>(p, values, n_keys, head_dim, d0, acc);
-  for (; d0 < head_dim; ++d0) {  // a head_dim that is not a multiple of 16
+  for (; d0 < head_dim; ++d0) {  // a head_dim that is not a multiple of kLanes
     for (int i = 0; i < Rows; ++i) {
       float sum = acc[i * head_dim + d0];
       for (int j = 0; j < n_keys; ++j) sum += p[i][j] * values[j * head_dim + d0];

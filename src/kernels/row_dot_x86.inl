@@ -303,8 +303,8 @@ void dot_elements(Bytes w, Bytes act, size_t stride, int64_t n, float* out) {
 // Eight consecutive rows of an element format (row_bytes apart: the formats need no interleaving) against C
 // float32 columns, in register blocks of R rows by all C columns, so that each weight vector loaded (and
 // widened) serves every column and each column vector several rows; the row kernel above loads a column vector
-// for every multiply-add. R x C accumulators: 8 of AVX2's 16 registers (4 columns x 2 rows, 2 x 4, 1 x 8), 16 of
-// AVX-512's 32. Each (row, column) sum is one accumulator over the row's vectors in order, then its lanes, then
+// for every multiply-add. R x C accumulators: at most 8 of AVX2's 16 registers (1 column x 8 rows, 2 x 4, 3 or
+// 4 x 2), at most 16 of AVX-512's 32 (8 rows for 1 or 2 columns, 4 for 3 or 4). Each (row, column) sum is one accumulator over the row's vectors in order, then its lanes, then
 // the tail: the same operations whatever R and C, so a column's result does not depend on the columns beside it.
 #if defined(__AVX512F__)
 template <int C>

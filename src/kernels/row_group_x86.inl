@@ -67,9 +67,9 @@ void dot_q4_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
   for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
 }
 
-// Q8_0 in groups of eight rows: signed weights times signed activations as |w| times a carrying w's sign (no
-// quant is -128: both quantizers stay within +-127), so each pair sum fits int16 but two do not: each piece
-// widens on its own. The activation's scale comes from the trailer as a float (its offset is not needed).
+// Q8_0 in groups of eight rows: signed weights times signed activations as |w| times a carrying w's sign (the
+// activation quantizer stays within +-127, so VPSIGNB never meets -128; a weight's -128 reads as |w| = 128), so
+// each pair sum fits int16 but two do not: each piece widens on its own. The activation's scale comes from the trailer as a float (its offset is not needed).
 template <int C>
 void dot_q8_0_group(Bytes g, Bytes act, size_t stride, int64_t n, float* out) {
   const Bytes trailer = act + size_t(n / 32) * 34;
