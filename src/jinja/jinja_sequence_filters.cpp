@@ -1,6 +1,7 @@
 #include "jinja/jinja_sequence_filters.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "jinja/jinja_access.h"
 #include "jinja/jinja_arguments.h"
@@ -59,7 +60,13 @@ CallArgs rest_of(const CallArgs& call, size_t skip) {
 }  // namespace
 
 Value lookup_attribute_path(const Value& item, const Value& attribute, const Value* fallback) {
-  std::vector<Value> parts;
+  // A part of digits is an index, as jinja2 reads it with int(). One past int64 names an element no list or dict
+  // here can hold (their indexes are int64 and their keys strings): it looks up as undefined.
+  struct Part {
+    Value key;
+    bool too_large = false;
+  };
+  std::vector<Part> parts;
   if (attribute.is_string()) {
     const std::string& text = attribute.as_string();
     for (size_t start = 0;;) {
@@ -67,16 +74,25 @@ Value lookup_attribute_path(const Value& item, const Value& attribute, const Val
       const std::string part = text.substr(start, dot - start);
       const bool digits =
           !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-      parts.push_back(digits ? Value(static_cast<int64_t>(std::stoll(part))) : Value(part));
+      int64_t index = 0;
+      if (!digits) {
+        parts.push_back({Value(part)});
+      } else if (std::from_chars(part.data(), part.data() + part.size(), index).ec == std::errc()) {
+        parts.push_back({Value(index)});
+      } else {
+        parts.push_back({Value(part), true});
+      }
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
   } else if (!is_absent(attribute)) {
-    parts.push_back(attribute);
+    parts.push_back({attribute});
   }
   Value value = item;
-  for (const Value& part : parts) {
-    value = get_item(value, part);
+  for (const Part& part : parts) {
+    value = part.too_large
+                ? Value(Undefined{cat(type_name(value), " object has no element ", part.key.as_string())})
+                : get_item(value, part.key);
     if (fallback != nullptr && value.is_undefined()) value = *fallback;
   }
   return value;

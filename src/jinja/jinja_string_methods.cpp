@@ -3,6 +3,8 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -205,7 +207,13 @@ Value format(const std::string& self, const CallArgs& call) {
       render_fail("str.format: conversions, format specs and attribute fields ('", field, "') are not supported");
     Value value;
     if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
-      const size_t index = field.empty() ? next_auto++ : std::stoul(field);
+      size_t index = next_auto;
+      if (field.empty()) {
+        ++next_auto;
+      } else if (std::from_chars(field.data(), field.data() + field.size(), index).ec != std::errc() ||
+                 index > size_t(INT64_MAX)) {
+        render_fail("Too many decimal digits in format string");  // Python's limit: Py_ssize_t
+      }
       if (index >= call.positional.size())
         render_fail("Replacement index ", index, " out of range for positional args tuple");
       value = call.positional[index];

@@ -99,5 +99,16 @@ TEST(TemplateLimits, NonIntegerSliceIndicesAreTypeErrors) {
             "True 2 1");
 }
 
+// Found by fuzz/chat_template.cpp: an index of digits past int64 reached std::stoll / std::stoul, whose
+// std::out_of_range escaped as an internal error. jinja2 reads map's attribute path with int() (no element has
+// that index: undefined) and Python refuses the format field with this ValueError.
+TEST(TemplateLimits, IndexesPastInt64) {
+  EXPECT_EQ(render_limited("{{ [[1]] | map(attribute='99999999999999999999') | select('defined') | list | length }} "
+                           "{{ [{'a': [2]}] | map(attribute='a.99999999999999999999', default='d') | list }}"),
+            "0 ['d']");
+  expect_refused("{{ '{99999999999999999999}'.format() }}", {"Too many decimal digits in format string"});
+  EXPECT_EQ(render_limited("{{ '{1}{0}'.format('a', 'b') }}"), "ba");
+}
+
 }  // namespace
 }  // namespace dsmoe
