@@ -12,8 +12,8 @@ Value missing_attribute(const Value& object, const std::string& name) {
   return Value(Undefined{cat(owner, " has no attribute '", name, "'")});
 }
 
-Value missing_element(const Value& object, const Value& key) {
-  return Value(Undefined{cat(type_name(object), " object has no element ", repr(key))});
+Value missing_element(const Value& object, const std::string& key_text) {
+  return Value(Undefined{cat(type_name(object), " object has no element ", key_text)});
 }
 
 // ImmutableSandboxedEnvironment hands out mutating methods but refuses to call them.
@@ -116,7 +116,7 @@ Value get_item(const Value& object, const Value& key) {
       const auto size = static_cast<int64_t>(is_text ? chars.size() : object.as_list().items.size());
       int64_t i = key.as_int();
       if (i < 0) i += size;
-      if (i < 0 || i >= size) return missing_element(object, key);
+      if (i < 0 || i >= size) return missing_element(object, repr(key));
       const auto at = static_cast<size_t>(i);
       return is_text ? Value(utf8_encode(std::u32string(1, chars[at]))) : object.as_list().items[at];
     }
@@ -125,7 +125,12 @@ Value get_item(const Value& object, const Value& key) {
     if (std::optional<Value> bound = method(object, key.as_string())) return *bound;
     return missing_attribute(object, key.as_string());
   }
-  return missing_element(object, key);
+  return missing_element(object, repr(key));
+}
+
+Value get_item_past_int64(const Value& object, const std::string& digits) {
+  if (object.is_undefined()) render_fail(object.undefined().hint);
+  return missing_element(object, digits);
 }
 
 std::vector<int64_t> slice_positions(int64_t length, const Value& start_value, const Value& stop_value,

@@ -15,6 +15,9 @@ namespace dsmoe::jinja {
 
 Value get_attribute(const Value& object, const std::string& name);
 Value get_item(const Value& object, const Value& key);
+// x[N] for N digits past int64, as jinja2 reads a part of map's attribute path with int(): no list, string or
+// dict here has that element (their indexes are int64, their keys strings), so it is a miss, by get_item's rules.
+Value get_item_past_int64(const Value& object, const std::string& digits);
 Value get_slice(const Value& object, const Value& start, const Value& stop, const Value& step);
 
 // The method `name` of a str, bound to it; nullopt when str has no such method here.

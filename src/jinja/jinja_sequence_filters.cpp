@@ -60,11 +60,10 @@ CallArgs rest_of(const CallArgs& call, size_t skip) {
 }  // namespace
 
 Value lookup_attribute_path(const Value& item, const Value& attribute, const Value* fallback) {
-  // A part of digits is an index, as jinja2 reads it with int(). One past int64 names an element no list or dict
-  // here can hold (their indexes are int64 and their keys strings): it looks up as undefined.
+  // A part of digits is an index, as jinja2 reads it with int(); one past int64 is looked up as such.
   struct Part {
     Value key;
-    bool too_large = false;
+    bool past_int64 = false;
   };
   std::vector<Part> parts;
   if (attribute.is_string()) {
@@ -90,9 +89,7 @@ Value lookup_attribute_path(const Value& item, const Value& attribute, const Val
   }
   Value value = item;
   for (const Part& part : parts) {
-    value = part.too_large
-                ? Value(Undefined{cat(type_name(value), " object has no element ", part.key.as_string())})
-                : get_item(value, part.key);
+    value = part.past_int64 ? get_item_past_int64(value, part.key.as_string()) : get_item(value, part.key);
     if (fallback != nullptr && value.is_undefined()) value = *fallback;
   }
   return value;

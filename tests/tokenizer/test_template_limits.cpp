@@ -106,6 +106,9 @@ TEST(TemplateLimits, IndexesPastInt64) {
   EXPECT_EQ(render_limited("{{ [[1]] | map(attribute='99999999999999999999') | select('defined') | list | length }} "
                            "{{ [{'a': [2]}] | map(attribute='a.99999999999999999999', default='d') | list }}"),
             "0 ['d']");
+  // Looking into a miss raises, as for any index (jinja2: UndefinedError "'dict object' has no attribute 'b'").
+  expect_refused("{{ [{'a': 1}] | map(attribute='b.99999999999999999999') | list }}",
+                 {"'dict object' has no attribute 'b'"});
   expect_refused("{{ '{99999999999999999999}'.format() }}", {"Too many decimal digits in format string"});
   EXPECT_EQ(render_limited("{{ '{1}{0}'.format('a', 'b') }}"), "ba");
 }
